@@ -1,0 +1,248 @@
+"""The ground-truth dataset contract every benchmark dataset follows.
+
+A :class:`FactorDataset` is a set of images together with the discrete factors of variation
+that produced them (disentanglement_lib's ``GroundTruthData``). Factors are 0-based class
+indices on a grid of ``factor_sizes``; the flat index of a factor tuple is row-major with the
+*last* factor fastest, as in the official dSprites/3DShapes/MPI3D files.
+
+Subclasses implement :meth:`FactorDataset._render` (factor indices -> images) and set the
+class attributes; everything else (uniform sampling, index arithmetic, whole-batch iterators,
+a plain ``torch.utils.data.Dataset`` view) is shared here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from ..errors import DatasetError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What ``infogan datasets`` shows about a dataset.
+
+    Attributes:
+        name: registry name.
+        factor_names: names of the ground-truth factors (empty for unlabeled data).
+        factor_sizes: number of classes of each factor.
+        image_shape: (C, H, W).
+        needs_file: True when the data must be supplied by the user.
+        source: where the official file can be obtained ("" for procedural data).
+        description: one sentence about the dataset.
+    """
+
+    name: str
+    factor_names: tuple[str, ...]
+    factor_sizes: tuple[int, ...]
+    image_shape: tuple[int, int, int]
+    needs_file: str
+    source: str
+    description: str
+
+
+class FactorDataset:
+    """Images with the ground-truth factors that generated them.
+
+    Attributes:
+        name: registry name of the dataset (``"dsprites"``, ...).
+        factor_names: one name per factor, e.g. ``("shape", "scale", ...)``.
+        factor_sizes: number of classes of each factor.
+        image_shape: ``(C, H, W)`` of one image.
+        has_factors: False for unlabeled image collections (the factor methods then raise).
+        variant: a short string naming the source, e.g. ``"procedural"`` or ``"file"``.
+    """
+
+    name: str = "factor_dataset"
+    factor_names: tuple[str, ...] = ()
+    factor_sizes: tuple[int, ...] = ()
+    image_shape: tuple[int, int, int] = (1, 64, 64)
+    has_factors: bool = True
+    variant: str = "procedural"
+
+    # ------------------------------------------------------------------ factor grid
+    @property
+    def num_factors(self) -> int:
+        """Number of ground-truth factors K."""
+        return len(self.factor_sizes)
+
+    @property
+    def num_combinations(self) -> int:
+        """Number of points on the factor grid (product of ``factor_sizes``)."""
+        self._require_factors()
+        total = 1
+        for size in self.factor_sizes:
+            total *= size
+        return total
+
+    def _require_factors(self) -> None:
+        if not self.has_factors:
+            raise DatasetError(
+                f"dataset {self.name!r} has no ground-truth factors; factor sampling and the "
+                "disentanglement metrics need a dataset with factors (e.g. dsprites)"
+            )
+
+    def _strides(self, device: torch.device | None = None) -> torch.Tensor:
+        sizes = torch.tensor(self.factor_sizes, dtype=torch.long, device=device)
+        strides = torch.ones_like(sizes)
+        if len(sizes) > 1:
+            strides[:-1] = torch.flip(torch.cumprod(torch.flip(sizes[1:], [0]), 0), [0])
+        return strides
+
+    def sample_factors(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw ``n`` factor tuples uniformly from the grid.
+
+        Args:
+            n: number of samples.
+            generator: optional CPU ``torch.Generator`` for reproducibility.
+
+        Returns:
+            LongTensor ``[n, K]`` of 0-based class indices (on the CPU).
+        """
+        self._require_factors()
+        sizes = torch.tensor(self.factor_sizes, dtype=torch.float64)
+        uniform = torch.rand(n, self.num_factors, generator=generator, dtype=torch.float64)
+        factors = (uniform * sizes).long()
+        # rand() < 1 always, but guard against rounding in the float64 product.
+        return torch.minimum(factors, torch.tensor(self.factor_sizes) - 1)
+
+    def index_to_factors(self, index: torch.Tensor | int) -> torch.Tensor:
+        """Convert flat grid indices (last factor fastest) to factor tuples.
+
+        Args:
+            index: int or LongTensor ``[n]`` in ``[0, num_combinations)``.
+
+        Returns:
+            LongTensor ``[n, K]`` (``[K]`` for an int).
+        """
+        self._require_factors()
+        index_t = torch.as_tensor(index, dtype=torch.long)
+        scalar = index_t.dim() == 0
+        index_t = index_t.reshape(-1)
+        if len(index_t) and (index_t.min() < 0 or index_t.max() >= self.num_combinations):
+            raise DatasetError(f"flat index out of range [0, {self.num_combinations}) for {self.name}")
+        sizes = torch.tensor(self.factor_sizes, dtype=torch.long, device=index_t.device)
+        strides = self._strides(index_t.device)
+        factors = (index_t[:, None] // strides[None, :]) % sizes[None, :]
+        return factors[0] if scalar else factors
+
+    def factors_to_index(self, factors: torch.Tensor) -> torch.Tensor:
+        """Convert factor tuples ``[n, K]`` (or ``[K]``) to flat grid indices ``[n]`` (or scalar)."""
+        self._require_factors()
+        factors_t = self.check_factors(factors)
+        return (factors_t * self._strides(factors_t.device)).sum(-1)
+
+    def check_factors(self, factors: torch.Tensor) -> torch.Tensor:
+        """Validate a factor tensor: integer, last dimension K, every value inside its grid.
+
+        Returns:
+            the factors as a LongTensor (same shape).
+        """
+        self._require_factors()
+        factors_t = torch.as_tensor(factors)
+        if factors_t.dtype.is_floating_point or factors_t.dtype == torch.bool:
+            raise DatasetError(f"factors must be integer class indices, got dtype {factors_t.dtype}")
+        factors_t = factors_t.long()
+        if factors_t.shape[-1:] != (self.num_factors,):
+            raise DatasetError(
+                f"{self.name} has {self.num_factors} factors {self.factor_names}, "
+                f"got factors of shape {tuple(factors_t.shape)}"
+            )
+        if factors_t.numel():
+            sizes = torch.tensor(self.factor_sizes, device=factors_t.device)
+            if bool((factors_t < 0).any()) or bool((factors_t >= sizes).any()):
+                raise DatasetError(f"factor values outside the grid {self.factor_sizes} of {self.name}")
+        return factors_t
+
+    # ------------------------------------------------------------------ images
+    def images(
+        self,
+        factors: torch.Tensor,
+        device: torch.device | str | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Render (or look up) the images of the given factor tuples.
+
+        Args:
+            factors: LongTensor ``[n, K]``.
+            device: where the images are returned (default: the factors' device).
+            generator: CPU generator feeding per-image randomness (colour or noise variants,
+                the choice among several images sharing a label).
+
+        Returns:
+            FloatTensor ``[n, C, H, W]`` in ``[0, 1]``.
+        """
+        factors_t = self.check_factors(factors)
+        target = torch.device(device) if device is not None else factors_t.device
+        return self._render(factors_t, target, generator)
+
+    def _render(self, factors: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw ``n`` uniform factor tuples and their images.
+
+        Returns:
+            ``(images [n, C, H, W] float in [0, 1] on device, factors [n, K] long on device)``.
+        """
+        factors = self.sample_factors(n, generator)
+        target = torch.device(device) if device is not None else torch.device("cpu")
+        images = self.images(factors, device=target, generator=generator)
+        return images, factors.to(target)
+
+    def batches(
+        self,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """An endless iterator of whole batches ``(images, factors)`` built directly on ``device``."""
+        if batch_size <= 0:
+            raise DatasetError(f"batch_size must be positive, got {batch_size}")
+        while True:
+            yield self.sample(batch_size, generator=generator, device=device)
+
+    def as_torch_dataset(self) -> torch.utils.data.Dataset:
+        """A plain map-style ``torch.utils.data.Dataset`` of ``(image [C,H,W], factors [K])``.
+
+        Item ``i`` is the grid point with flat index ``i``. Convenient for DataLoader-based code;
+        :meth:`batches` is far faster for training on synthetic data.
+        """
+        return _GridTorchDataset(self)
+
+    # ------------------------------------------------------------------ description
+    def info(self) -> DatasetInfo:
+        """The dataset's :class:`DatasetInfo` (what ``infogan datasets`` prints)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(name={self.name!r}, variant={self.variant!r}, "
+            f"factors={dict(zip(self.factor_names, self.factor_sizes))}, image_shape={self.image_shape})"
+        )
+
+
+class _GridTorchDataset(torch.utils.data.Dataset):
+    """Map-style view of a :class:`FactorDataset`: item i = grid point with flat index i."""
+
+    def __init__(self, dataset: FactorDataset) -> None:
+        self.dataset = dataset
+        self._length = dataset.num_combinations
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= index < self._length:
+            raise IndexError(index)
+        factors = self.dataset.index_to_factors(torch.tensor([index]))
+        generator = torch.Generator().manual_seed(int(index))
+        image = self.dataset.images(factors, generator=generator)[0]
+        return image, factors[0]
