@@ -64,6 +64,19 @@ register_dataset("dsprites", DSprites)
 register_dataset("color_dsprites", ColorDSprites)
 register_dataset("noisy_dsprites", NoisyDSprites)
 
+from .image_folder import ImageFolder  # noqa: E402
+from .mnist import MNIST, FashionMNIST  # noqa: E402
+from .mpi3d import MPI3DReal, MPI3DRealistic, MPI3DToy  # noqa: E402
+from .shapes3d import Shapes3D  # noqa: E402
+
+register_dataset("shapes3d", Shapes3D)
+register_dataset("mpi3d_toy", MPI3DToy)
+register_dataset("mpi3d_realistic", MPI3DRealistic)
+register_dataset("mpi3d_real", MPI3DReal)
+register_dataset("mnist", MNIST)
+register_dataset("fashion_mnist", FashionMNIST)
+register_dataset("image_folder", ImageFolder)
+
 __all__ = [
     "DATASETS",
     "DatasetInfo",
@@ -71,6 +84,13 @@ __all__ = [
     "DSprites",
     "ColorDSprites",
     "NoisyDSprites",
+    "Shapes3D",
+    "MPI3DToy",
+    "MPI3DRealistic",
+    "MPI3DReal",
+    "MNIST",
+    "FashionMNIST",
+    "ImageFolder",
     "dataset_names",
     "describe_datasets",
     "load_dataset",
