@@ -16,8 +16,8 @@ horizontal_axis   40       rotation of the robot arm's first joint
 vertical_axis     40       rotation of its second joint
 ================  =======  ==============================================
 
-The array is memory-mapped (in place when the member is stored, as in the public files as far as we
-know; otherwise decompressed once into the cache, see :mod:`infogan_kit.data.npz`).
+The array is memory-mapped: in place when the member is stored (as in the public files, as far
+as we know), otherwise decompressed once into the cache (see :mod:`infogan_kit.data.npz`).
 The files carry no labels, so the row order cannot be checked; shape and dtype are.
 """
 
