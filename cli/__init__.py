@@ -20,6 +20,9 @@ from infogan_kit.versions import __version__
 # verb -> "module:attribute" inside this package; modules are imported only when used,
 # so `infogan --help` stays fast and a verb's heavy imports do not slow the others.
 COMMANDS: dict[str, str] = {
+    "train": "train:train",
+    "sample": "sample:sample",
+    "traverse": "traverse:traverse",
     "datasets": "datasets:datasets",
 }
 

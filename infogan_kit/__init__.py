@@ -12,4 +12,36 @@ from .errors import InfoganError
 from .versions import __version__, library_versions
 from .data import load_dataset, register_dataset
 
-__all__ = ["InfoganError", "__version__", "library_versions", "load_dataset", "register_dataset"]
+
+def __getattr__(name: str):
+    """Lazy access to the training API (keeps ``import infogan_kit`` light)."""
+    if name == "train":
+        from .training.api import train
+
+        return train
+    if name == "load_run":
+        from .run import load_run
+
+        return load_run
+    if name == "register_model":
+        from .recipes import register_model
+
+        return register_model
+    if name == "register_metric":
+        from .metrics import register_metric
+
+        return register_metric
+    raise AttributeError(f"module 'infogan_kit' has no attribute {name!r}")
+
+
+__all__ = [
+    "InfoganError",
+    "__version__",
+    "library_versions",
+    "load_dataset",
+    "load_run",
+    "register_dataset",
+    "register_metric",
+    "register_model",
+    "train",
+]

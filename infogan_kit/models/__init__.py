@@ -1,0 +1,1 @@
+"""Pure nn.Modules: generators, discriminators, MI heads, encoders/decoders, latent specs."""

@@ -1,0 +1,1 @@
+"""The model-agnostic training loop, checkpoints, logging and precision."""

@@ -1,0 +1,136 @@
+"""``infogan_kit.train(config)``: create or resume a run directory and train.
+
+Run directory (default ``checkpoints/<model>-<dataset>-<YYYYmmdd-HHMMSS>/``)::
+
+    config.json              the resolved config
+    checkpoint-<step>.pt     the newest 3 checkpoints
+    events.out.tfevents.*    TensorBoard
+    stats.jsonl              one JSON object per log step
+    samples/ traversals/     PNG grids every sample_every steps and at the end
+    metrics.json             one result object per metric protocol
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig, config_to_dict, validate_config
+from ..errors import ConfigError
+from .artifacts import RunArtifacts
+from .checkpoint import load_checkpoint
+from .logger import RunLogger
+from .loop import PeriodicTasks, Trainer
+
+RESUMABLE_KEYS = {"train.steps", "train.time_budget_min", "train.log_every", "train.sample_every",
+                  "train.checkpoint_every", "train.metrics_every", "train.keep_checkpoints", "train.device",
+                  "train.threads", "data.path", "data.num_workers", "train.max_consecutive_skips"}
+"""Config keys a resume may change; anything else must match the checkpoint's config."""
+
+
+def default_run_dir(config: RunConfig, root: str | Path = "checkpoints") -> Path:
+    """``checkpoints/<model>-<dataset>-<YYYYmmdd-HHMMSS>`` (a suffix is added if it exists)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{config.model.name}-{config.data.name}-{stamp}"
+    candidate, counter = base, 1
+    while candidate.exists():
+        candidate = Path(f"{base}-{counter}")
+        counter += 1
+    return candidate
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and key != "options":
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def check_resume_changes(saved: dict[str, Any], requested: dict[str, Any]) -> None:
+    """Refuse a resume whose config differs from the checkpoint's outside :data:`RESUMABLE_KEYS`."""
+    old, new = _flat(saved), _flat(requested)
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k) and k not in RESUMABLE_KEYS)
+    if changed:
+        raise ConfigError(f"cannot change {', '.join(changed)} when resuming (only {', '.join(sorted(RESUMABLE_KEYS))})")
+
+
+def prepare_run_dir(out: str | Path | None, config: RunConfig, resume: bool) -> Path:
+    """Create (or check) the run directory; an existing non-empty ``out`` needs ``resume``."""
+    if out is None:
+        run_dir = default_run_dir(config)
+    else:
+        run_dir = Path(out)
+        if run_dir.exists() and not run_dir.is_dir():
+            raise ConfigError(f"--out {run_dir} exists and is not a directory")
+        if not resume and run_dir.is_dir() and any(run_dir.iterdir()):
+            raise ConfigError(f"--out {run_dir} already exists and is not empty; use --resume {run_dir} to continue it")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _write_config(run_dir: Path, config: RunConfig) -> None:
+    temp = run_dir / ".config.json.tmp"
+    temp.write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
+    os.replace(temp, run_dir / "config.json")
+
+
+def train(config: RunConfig, out: str | Path | None = None, resume: str | Path | None = None, final_metrics: bool = True) -> Any:
+    """Train ``config`` into a new run directory (``out``) or continue ``resume``.
+
+    Args:
+        config: the run configuration (validated here). When resuming it must equal the
+            checkpoint's config except for :data:`RESUMABLE_KEYS`.
+        out: run directory for a new run (default: ``checkpoints/<model>-<dataset>-<time>``).
+        resume: a run directory (or checkpoint file) to continue.
+        final_metrics: evaluate fast-protocol metrics at the end (when the data has factors).
+
+    Returns:
+        a :class:`~infogan_kit.run.Run` over the finished run, with ``stop_reason`` set.
+    """
+    from ..run import Run
+
+    validate_config(config)
+    state = None
+    if resume is not None:
+        state = load_checkpoint(resume)
+        check_resume_changes(state["config"], config_to_dict(config))
+        resume_path = Path(resume)
+        run_dir = resume_path if resume_path.is_dir() else resume_path.parent
+    else:
+        run_dir = prepare_run_dir(out, config, resume=False)
+    trainer = Trainer(config, run_dir, resume_state=state)
+    _write_config(run_dir, config)
+    logger = RunLogger(run_dir, config.train.steps, trainer.step, enabled=trainer.rank == 0)
+    artifacts = RunArtifacts(run_dir, logger)
+    logger.message(
+        f"run {run_dir}: {config.model.name} on {config.data.name}, device {trainer.device}, "
+        f"precision {trainer.precision} ({trainer.precision_reason}), step {trainer.step}/{config.train.steps}"
+    )
+    try:
+        reason = trainer.run(logger, PeriodicTasks(artifacts))
+        checkpoint = trainer.save()
+        artifacts.write_images(trainer.system, trainer.step)
+        scores = {}
+        if final_metrics and reason == "completed":
+            scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)
+            hparams = {"model": config.model.name, "dataset": config.data.name, "preset": config.preset,
+                       "batch_size": config.train.batch_size, "lr_g": config.optim.lr_g, "lr_d": config.optim.lr_d,
+                       "precision": trainer.precision, "seed": config.train.seed}
+            logger.hparams(hparams, scores)
+        if reason == "signal":
+            logger.message(f"interrupted: saved {checkpoint}; resume with: infogan train --resume {run_dir}")
+        elif reason == "time_budget":
+            logger.message(f"time budget spent at step {trainer.step}: saved {checkpoint}; continue with: infogan train --resume {run_dir}")
+        else:
+            logger.message(f"done: {trainer.step} steps, {trainer.wall_s:.0f} s; saved {checkpoint}")
+    finally:
+        logger.close()
+    run = Run.from_trainer(trainer)
+    run.stop_reason = reason
+    return run

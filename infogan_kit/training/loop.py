@@ -1,0 +1,274 @@
+"""The training loop: schedules phases, precision, accumulation, EMA, logging, checkpoints.
+
+It knows nothing about a specific model: a recipe builds a
+:class:`~infogan_kit.training.system.TrainingSystem`, whose objective owns every forward and
+backward pass. Per step the loop draws one global batch, runs each due phase (freezing every
+parameter its optimizer does not own), steps the optimizer through its GradScaler (which skips
+non-finite steps on the device), updates the EMA copies, and every N steps reads the scalars.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..config import RunConfig, config_to_dict
+from ..data import load_dataset
+from ..errors import InfoganError
+from ..recipes import get_recipe
+from ..versions import library_versions
+from . import stats
+from .checkpoint import save_checkpoint
+from .context import Batch, PhaseContext, make_scaler, resolve_precision
+from .data import make_batches
+from .ema import update_ema
+from .logger import RunLogger
+from .system import Phase
+
+
+class TrainingStopped(InfoganError):
+    """Training stopped on an error after saving a checkpoint (e.g. too many skipped steps)."""
+
+
+def resolve_device(requested: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; anything else as given (checked)."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InfoganError(f"device {requested!r} requested but CUDA is not available")
+    return device
+
+
+class Trainer:
+    """Runs one training run in ``run_dir`` (fresh, or resumed from ``resume_state``).
+
+    Args:
+        config: the validated run configuration.
+        run_dir: the run directory (created by the caller).
+        resume_state: a loaded checkpoint to continue from, or None.
+        rank, world_size: position under DDP (rank 0 logs and checkpoints).
+    """
+
+    def __init__(self, config: RunConfig, run_dir: Path, resume_state: dict[str, Any] | None = None, rank: int = 0, world_size: int = 1) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.rank, self.world_size = rank, world_size
+        train = config.train
+        self.device = resolve_device(train.device)
+        if train.threads:
+            torch.set_num_threads(train.threads)
+        if self.device.type == "cuda":
+            torch.backends.cuda.matmul.allow_tf32 = True
+            torch.backends.cudnn.allow_tf32 = True
+        self.precision, self.precision_reason = resolve_precision(train.precision, self.device)
+        self.dataset = load_dataset(config.data.name, path=config.data.path, **config.data.options)
+        torch.manual_seed(train.seed)
+        self.system = get_recipe(config.model.name).build(config, self.dataset.image_shape, self.device)
+        if train.compile:
+            for network in self.system.networks.values():
+                network.compile()
+        self.scalers = {name: make_scaler(self.precision, self.device) for name in self.system.optimizers}
+        self.data_generator = torch.Generator().manual_seed(train.seed * 1000 + rank)
+        self.latent_generator = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + rank)
+        self.ctx = PhaseContext(self.precision, self.device, self.latent_generator, train.channels_last)
+        self.step = 0
+        self.images_seen = 0
+        self.wall_s = 0.0
+        self.skipped_total = torch.zeros((), dtype=torch.long, device=self.device)
+        self.skipped_consecutive = torch.zeros((), dtype=torch.long, device=self.device)
+        self._stop_signal: int | None = None
+        self._owned = {name: {id(p) for group in opt.param_groups for p in group["params"]} for name, opt in self.system.optimizers.items()}
+        self._all_params = [p for net in self.system.networks.values() for p in net.parameters()]
+        if resume_state is not None:
+            self.load_state(resume_state)
+        self.batch_size_local = train.batch_size // world_size
+        self.batches = make_batches(
+            self.dataset, self.batch_size_local, self.data_generator, self.device, config.data.num_workers, train.channels_last, self.step
+        )
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: models, EMA, optimizers, scalers, RNG, counters."""
+        system = self.system
+        return {
+            "model": self.config.model.name,
+            "family": system.family,
+            "config": config_to_dict(self.config),
+            "versions": library_versions(),
+            "precision": self.precision,
+            "step": self.step,
+            "images_seen": self.images_seen,
+            "wall_s": self.wall_s,
+            "skipped_steps": int(self.skipped_total),
+            "image_shape": list(self.dataset.image_shape),
+            "networks": {n: net.state_dict() for n, net in system.networks.items()},
+            "ema": {n: net.state_dict() for n, net in system.ema.items()},
+            "optimizers": {n: opt.state_dict() for n, opt in system.optimizers.items()},
+            "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
+            "rng": {
+                "torch_cpu": torch.get_rng_state(),
+                "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "data": self.data_generator.get_state(),
+                "latent": self.latent_generator.get_state(),
+            },
+            "system": system.extra_state(),
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output (the networks must match the config)."""
+        system = self.system
+        try:
+            for name, network in system.networks.items():
+                network.load_state_dict(state["networks"][name])
+            for name, network in system.ema.items():
+                network.load_state_dict(state["ema"][name])
+            for name, optimizer in system.optimizers.items():
+                optimizer.load_state_dict(state["optimizers"][name])
+            for name, scaler in self.scalers.items():
+                if state["scalers"].get(name):
+                    scaler.load_state_dict(state["scalers"][name])
+        except (KeyError, RuntimeError, ValueError) as error:
+            raise InfoganError(f"checkpoint does not match the {self.config.model.name} model: {str(error).splitlines()[0][:200]}") from None
+        system.load_extra_state(state.get("system", {}))
+        self.step = int(state["step"])
+        self.images_seen = int(state["images_seen"])
+        self.wall_s = float(state["wall_s"])
+        self.skipped_total.fill_(int(state.get("skipped_steps", 0)))
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch_cpu"])
+        if rng.get("torch_cuda") and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["torch_cuda"])
+        self.data_generator.set_state(rng["data"])
+        self.latent_generator.set_state(rng["latent"].to(self.latent_generator.get_state().device))
+
+    def save(self) -> Path | None:
+        """Write a checkpoint (rank 0); returns its path."""
+        if self.rank != 0:
+            return None
+        return save_checkpoint(self.state_dict(), self.run_dir, self.step, self.config.train.keep_checkpoints)
+
+    # ------------------------------------------------------------------ one step
+    def _run_phase(self, phase: Phase, batch: Batch) -> None:
+        optimizer = self.system.optimizers[phase.optimizer]
+        scaler = self.scalers[phase.optimizer]
+        owned = self._owned[phase.optimizer]
+        for param in self._all_params:
+            param.requires_grad_(id(param) in owned)
+        optimizer.zero_grad(set_to_none=True)
+        self.ctx.scaler = scaler
+        self.ctx.loss_divisor = self.config.train.accumulation
+        for chunk in batch.chunks(self.config.train.accumulation):
+            self.system.objective.accumulate_gradients(phase.name, chunk, self.ctx)
+        scaler.unscale_(optimizer)
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if grads:
+            grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+            stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
+            finite = torch.isfinite(grad_norm)
+            self.skipped_total += (~finite).long()
+            self.skipped_consecutive.copy_(torch.where(finite, torch.zeros_like(self.skipped_consecutive), self.skipped_consecutive + 1))
+        scaler.step(optimizer)
+        if self.precision == "fp16":
+            scaler.update()
+        else:
+            scaler.update(new_scale=1.0)
+
+    def train_step(self) -> None:
+        """One iteration: a global batch, every due phase, the EMA update."""
+        self.system.start_step(self.step)
+        batch = next(self.batches)
+        for phase in self.system.phases:
+            if self.step % phase.interval == 0:
+                for _ in range(phase.repeats):
+                    self._run_phase(phase, batch)
+        # EMA ramp-up: a short run's average must not be dominated by the initial weights.
+        beta = min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step))
+        for name, ema_network in self.system.ema.items():
+            update_ema(ema_network, self.system.networks[name], beta)
+        self.step += 1
+        self.images_seen += self.config.train.batch_size
+
+    # ------------------------------------------------------------------ signals
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self._stop_signal = signum
+
+    def _install_signal_handlers(self) -> dict[int, Any]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    # ------------------------------------------------------------------ the run
+    def run(self, logger: RunLogger, periodic: "PeriodicTasks") -> str:
+        """Train until ``train.steps``, the time budget, a signal or too many skipped steps.
+
+        Returns:
+            the stop reason: ``"completed"``, ``"time_budget"`` or ``"signal"``.
+        """
+        train = self.config.train
+        budget_s = train.time_budget_min * 60 if train.time_budget_min else math.inf
+        previous = self._install_signal_handlers()
+        session_start = time.monotonic()
+        wall_at_start = self.wall_s
+        last_log = (time.monotonic(), self.images_seen)
+        reason = "completed"
+        try:
+            while self.step < train.steps:
+                self.train_step()
+                self.wall_s = wall_at_start + time.monotonic() - session_start
+                logger.advance()
+                sync_now = self.device.type == "cpu" or self.step % train.log_every == 0
+                if sync_now and int(self.skipped_consecutive) >= train.max_consecutive_skips:
+                    self.save()
+                    raise TrainingStopped(
+                        f"stopped after {int(self.skipped_consecutive)} consecutive steps with non-finite losses or "
+                        f"gradients (step {self.step}); a checkpoint was saved in {self.run_dir}. Lower the learning "
+                        "rates or use --precision fp32."
+                    )
+                if self.step % train.log_every == 0:
+                    now = time.monotonic()
+                    values = stats.collect()
+                    values["Perf/img_per_s"] = (self.images_seen - last_log[1]) / max(now - last_log[0], 1e-9)
+                    values["Steps/skipped"] = float(int(self.skipped_total))
+                    values["AMP/scale"] = float(next(iter(self.scalers.values())).get_scale())
+                    last_log = (now, self.images_seen)
+                    logger.scalars(self.step, self.images_seen, self.wall_s, values)
+                periodic.after_step(self)
+                if self._stop_signal is not None:
+                    reason = "signal"
+                    break
+                if self.wall_s - wall_at_start >= budget_s:
+                    reason = "time_budget"
+                    break
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return reason
+
+
+class PeriodicTasks:
+    """Checkpoints, sample/traversal grids and fast metrics every N steps (rank 0)."""
+
+    def __init__(self, artifacts: Any) -> None:
+        self.artifacts = artifacts
+
+    def after_step(self, trainer: Trainer) -> None:
+        train = trainer.config.train
+        step = trainer.step
+        if trainer.rank != 0 or step >= train.steps:
+            return  # the final step is handled by the caller's finish()
+        if train.checkpoint_every and step % train.checkpoint_every == 0:
+            trainer.save()
+        if train.sample_every and step % train.sample_every == 0:
+            self.artifacts.write_images(trainer.system, step)
+        if train.metrics_every > 0 and step % train.metrics_every == 0:
+            self.artifacts.fast_metrics(trainer.system, trainer.dataset, step)
