@@ -105,7 +105,9 @@ class Run:
         if columns < 2:
             raise InfoganError(f"--columns must be >= 2, got {columns}")
         generator = torch.Generator(self.device).manual_seed(seed)
-        return [(name, images.cpu()) for name, images in self.system.traversal_rows(codes, columns, value_range, generator)]
+        dataset = self.dataset if self.system.needs_data_for_traversal else None
+        rows = self.system.traversal_rows(codes, columns, value_range, generator, dataset=dataset)
+        return [(name, images.cpu()) for name, images in rows]
 
 
 def load_run(path: str | Path, data_path: str | None = None, device: str | torch.device | None = None) -> Run:

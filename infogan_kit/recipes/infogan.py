@@ -16,7 +16,7 @@ import torch
 
 from ..config import ConfigError, DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig
 from ..models.infogan_nets import ARCHITECTURES, Discriminator, Generator, architecture_for
-from ..models.latent import LatentSpec
+from ..models.latent import Latents, LatentSpec
 from ..objectives.infogan import InfoGANObjective
 from ..training.system import Phase, TrainingSystem
 from . import register_model
@@ -111,7 +111,12 @@ class InfoGANSystem(TrainingSystem):
 
     @torch.no_grad()
     def traversal_rows(
-        self, codes: list[str] | None, columns: int, value_range: tuple[float, float], generator: torch.Generator
+        self,
+        codes: list[str] | None,
+        columns: int,
+        value_range: tuple[float, float],
+        generator: torch.Generator,
+        dataset: object = None,
     ) -> list[tuple[str, torch.Tensor]]:
         names = self.code_names()
         chosen = codes or names
@@ -136,8 +141,6 @@ class InfoGANSystem(TrainingSystem):
                 cats[:, cat_names.index(name)] = values
             else:
                 conts[:, cont_names.index(name)] = values
-            from ..models.latent import Latents
-
             images = self.inference_network("G")(self.latent.to_input(Latents(cats, conts, noise))).float()
             rows.append((name, images))
         return rows

@@ -115,7 +115,7 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
     try:
         reason = trainer.run(logger, PeriodicTasks(artifacts))
         checkpoint = trainer.save()
-        artifacts.write_images(trainer.system, trainer.step)
+        artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
         scores = {}
         if final_metrics and reason == "completed":
             scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)

@@ -21,17 +21,24 @@ class RunArtifacts:
         self.run_dir = Path(run_dir)
         self.logger = logger
 
-    def write_images(self, system: Any, step: int) -> None:
-        """Sample grid (64 images) and traversal grid at ``step`` (PNG + TensorBoard)."""
+    def write_images(self, system: Any, step: int, dataset: Any = None) -> None:
+        """Sample grid (64 images), traversal grid and the system's extra image sets at ``step``
+        (PNG + TensorBoard)."""
         generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
         samples = sample_grid(system.generate(64, generator))
         save_image(samples, self.run_dir / "samples" / f"step-{step:08d}.png")
         self.logger.image("Samples", samples, step)
         generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
-        rows = system.traversal_rows(None, 10, (-1.0, 1.0), generator)
+        value_range = (-2.0, 2.0) if system.family == "vae" else (-1.0, 1.0)
+        rows = system.traversal_rows(None, 10, value_range, generator, dataset=dataset)
         traversal = traversal_image(rows)
         save_image(traversal, self.run_dir / "traversals" / f"step-{step:08d}.png")
         self.logger.image("Traversal", traversal, step)
+        generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
+        for name, images in system.extra_images(dataset, generator).items():
+            grid = sample_grid(images)
+            save_image(grid, self.run_dir / "samples" / f"{name.lower()}-{step:08d}.png")
+            self.logger.image(name, grid, step)
 
     def fast_metrics(self, system: Any, dataset: Any, step: int) -> dict[str, float]:
         """Fast-protocol metrics of the current EMA representation, logged as ``Metrics/fast/...``;

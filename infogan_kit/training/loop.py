@@ -269,6 +269,6 @@ class PeriodicTasks:
         if train.checkpoint_every and step % train.checkpoint_every == 0:
             trainer.save()
         if train.sample_every and step % train.sample_every == 0:
-            self.artifacts.write_images(trainer.system, step)
+            self.artifacts.write_images(trainer.system, step, trainer.dataset)
         if train.metrics_every > 0 and step % train.metrics_every == 0:
             self.artifacts.fast_metrics(trainer.system, trainer.dataset, step)

@@ -59,6 +59,8 @@ class TrainingSystem:
     """
 
     family = "gan"
+    needs_data_for_traversal = False
+    """True when :meth:`traversal_rows` encodes real images (VAEs): callers then pass ``dataset``."""
 
     def __init__(self) -> None:
         self.networks: dict[str, nn.Module] = {}
@@ -109,7 +111,19 @@ class TrainingSystem:
         raise NotImplementedError
 
     def traversal_rows(
-        self, codes: list[str] | None, columns: int, value_range: tuple[float, float], generator: torch.Generator
+        self,
+        codes: list[str] | None,
+        columns: int,
+        value_range: tuple[float, float],
+        generator: torch.Generator,
+        dataset: Any = None,
     ) -> list[tuple[str, torch.Tensor]]:
-        """One row per code: ``(label, images [columns_or_classes, C, H, W])``, everything else fixed."""
+        """One row per code: ``(label, images [columns_or_classes, C, H, W])``, everything else fixed.
+
+        ``dataset`` is given when :attr:`needs_data_for_traversal` is true (to encode a real image).
+        """
         raise NotImplementedError
+
+    def extra_images(self, dataset: Any, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """More image sets to log with the samples, e.g. ``{"Reconstructions": [n, C, H, W]}``."""
+        return {}
