@@ -1,0 +1,1 @@
+"""Disentanglement and image-quality metrics (see docs/metrics.md)."""
