@@ -16,7 +16,7 @@ from infogan_kit.config import (
     validate_config,
 )
 
-DEFAULT_MODEL = "infogan"
+DEFAULT_MODEL = "infogan-cr"
 
 
 def _positive_int(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:

@@ -73,6 +73,28 @@ class Generator(nn.Module):
         return torch.sigmoid(self.deconv(hidden))
 
 
+def dsprites_trunk(channels: int) -> nn.Sequential:
+    """conv 32, 32, 64, 64 (4x4, stride 2, LeakyReLU 0.2, spectral norm) -> FC128: ``[n, C, 64, 64] -> [n, 128]``."""
+    return nn.Sequential(
+        spectral_norm(nn.Conv2d(channels, 32, 4, 2, 1)), nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(32, 32, 4, 2, 1)), nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(32, 64, 4, 2, 1)), nn.LeakyReLU(0.2),
+        spectral_norm(nn.Conv2d(64, 64, 4, 2, 1)), nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        spectral_norm(nn.Linear(64 * 4 * 4, 128)), nn.LeakyReLU(0.2),
+    )
+
+
+def mnist_trunk(channels: int) -> nn.Sequential:
+    """conv 64 -> conv 128 (BN) -> FC1024 (BN), LeakyReLU 0.1: ``[n, C, 28, 28] -> [n, 1024]``."""
+    return nn.Sequential(
+        nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.1),
+        nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.1),
+        nn.Flatten(),
+        nn.Linear(128 * 7 * 7, 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1),
+    )
+
+
 class Discriminator(nn.Module):
     """Shared trunk with a real/fake head and the MI head Q.
 
@@ -86,23 +108,11 @@ class Discriminator(nn.Module):
         super().__init__()
         channels = image_shape[0]
         if arch == "dsprites":
-            self.trunk = nn.Sequential(
-                spectral_norm(nn.Conv2d(channels, 32, 4, 2, 1)), nn.LeakyReLU(0.2),
-                spectral_norm(nn.Conv2d(32, 32, 4, 2, 1)), nn.LeakyReLU(0.2),
-                spectral_norm(nn.Conv2d(32, 64, 4, 2, 1)), nn.LeakyReLU(0.2),
-                spectral_norm(nn.Conv2d(64, 64, 4, 2, 1)), nn.LeakyReLU(0.2),
-                nn.Flatten(),
-                spectral_norm(nn.Linear(64 * 4 * 4, 128)), nn.LeakyReLU(0.2),
-            )
+            self.trunk = dsprites_trunk(channels)
             self.d_head = spectral_norm(nn.Linear(128, 1))
             self.q_head = nn.Sequential(nn.Linear(128, 128), nn.LeakyReLU(0.2), nn.Linear(128, q_dim))
         elif arch == "mnist":
-            self.trunk = nn.Sequential(
-                nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.1),
-                nn.Conv2d(64, 128, 4, 2, 1), nn.BatchNorm2d(128), nn.LeakyReLU(0.1),
-                nn.Flatten(),
-                nn.Linear(128 * 7 * 7, 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1),
-            )
+            self.trunk = mnist_trunk(channels)
             self.d_head = nn.Linear(1024, 1)
             self.q_head = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.1), nn.Linear(128, q_dim))
         else:
@@ -124,3 +134,29 @@ class Discriminator(nn.Module):
     def d_parameters(self) -> list[nn.Parameter]:
         """Trunk and real/fake head parameters (optimized by the D optimizer)."""
         return list(self.trunk.parameters()) + list(self.d_head.parameters())
+
+
+class ContrastiveDiscriminator(nn.Module):
+    """InfoGAN-CR's H: a pair of images concatenated along channels -> logits over which
+    regularized code the pair shares. Same trunk as D (with 2C input channels).
+
+    Args:
+        image_shape: (C, H, W) of one image.
+        num_codes: number of regularized codes (the classes H predicts).
+        arch: ``dsprites`` or ``mnist``.
+    """
+
+    def __init__(self, image_shape: tuple[int, int, int], num_codes: int, arch: str = "dsprites") -> None:
+        super().__init__()
+        channels = 2 * image_shape[0]
+        if arch == "dsprites":
+            self.trunk, width = dsprites_trunk(channels), 128
+        elif arch == "mnist":
+            self.trunk, width = mnist_trunk(channels), 1024
+        else:
+            raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")
+        self.head = nn.Linear(width, num_codes)
+
+    def forward(self, first_images: torch.Tensor, second_images: torch.Tensor) -> torch.Tensor:
+        """Two batches ``[n, C, H, W]`` -> logits ``[n, num_codes]``."""
+        return self.head(self.trunk(torch.cat([first_images, second_images], dim=1)))

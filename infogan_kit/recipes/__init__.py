@@ -69,4 +69,5 @@ def config_from_dict(values: dict[str, Any]) -> RunConfig:
     return config
 
 
-from . import infogan  # noqa: E402,F401  (registers the built-in models)
+from . import infogan, infogan_cr  # noqa: E402,F401  (registers the built-in models)
+from . import vae  # noqa: E402,F401  (registers the VAE baselines)

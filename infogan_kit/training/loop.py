@@ -166,14 +166,15 @@ class Trainer:
         self.ctx.loss_divisor = self.config.train.accumulation
         for chunk in batch.chunks(self.config.train.accumulation):
             self.system.objective.accumulate_gradients(phase.name, chunk, self.ctx)
-        scaler.unscale_(optimizer)
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-        if grads:
-            grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-            stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
-            finite = torch.isfinite(grad_norm)
-            self.skipped_total += (~finite).long()
-            self.skipped_consecutive.copy_(torch.where(finite, torch.zeros_like(self.skipped_consecutive), self.skipped_consecutive + 1))
+        if not grads:
+            return  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
+        scaler.unscale_(optimizer)
+        grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+        stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
+        finite = torch.isfinite(grad_norm)
+        self.skipped_total += (~finite).long()
+        self.skipped_consecutive.copy_(torch.where(finite, torch.zeros_like(self.skipped_consecutive), self.skipped_consecutive + 1))
         scaler.step(optimizer)
         if self.precision == "fp16":
             scaler.update()

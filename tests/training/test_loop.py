@@ -31,11 +31,21 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return flat
 
 
-def test_exact_resume_matches_straight_run(tmp_path: Path) -> None:
-    straight = train(tiny_config(steps=20), out=tmp_path / "straight", final_metrics=False)
-    first = train(tiny_config(steps=10), out=tmp_path / "resumed", final_metrics=False)
+def _cr_config(steps: int):
+    config = tiny_config(model="infogan-cr", steps=steps)
+    config.model.alpha_start = 6  # H is re-initialized mid-run, before the resume point
+    config.model.gap_schedule = [[14, 0.2]]  # and again after it
+    config.model.g_steps = 2
+    return config
+
+
+@pytest.mark.parametrize("model", ["infogan", "infogan-cr"])
+def test_exact_resume_matches_straight_run(tmp_path: Path, model: str) -> None:
+    make = (lambda steps: tiny_config(steps=steps)) if model == "infogan" else _cr_config
+    straight = train(make(20), out=tmp_path / "straight", final_metrics=False)
+    first = train(make(10), out=tmp_path / "resumed", final_metrics=False)
     assert first.step == 10
-    resumed = train(tiny_config(steps=20), resume=tmp_path / "resumed", final_metrics=False)
+    resumed = train(make(20), resume=tmp_path / "resumed", final_metrics=False)
     assert resumed.step == 20 and resumed.images_seen == straight.images_seen
     a, b = _weights(straight.checkpoint), _weights(resumed.checkpoint)
     assert a.keys() == b.keys()

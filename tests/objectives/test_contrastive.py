@@ -1,0 +1,101 @@
+"""InfoGAN-CR: pair sampling rules, schedules and H's re-initialization."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from infogan_kit.cli import cli
+from infogan_kit.models.latent import LatentSpec
+from infogan_kit.objectives.contrastive import alpha_at, gap_at, sample_pairs
+from infogan_kit.recipes import get_recipe
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.3, 0.9])
+def test_pair_sampling_rules(gap: float) -> None:
+    spec = LatentSpec("cat4+cont5+noise7")
+    first, second, shared = sample_pairs(spec, 4000, gap, torch.Generator().manual_seed(0))
+    assert torch.equal(first.noise, second.noise)
+    assert shared.min() == 0 and shared.max() == 5  # 1 categorical + 5 continuous codes
+    assert torch.bincount(shared, minlength=6).min() > 500  # uniform over codes
+    for code in range(6):
+        rows = shared == code
+        if code == 0:
+            assert torch.equal(first.codes_cat[rows, 0], second.codes_cat[rows, 0])
+        else:
+            assert torch.equal(first.codes_cont[rows, code - 1], second.codes_cont[rows, code - 1])
+        others = [c for c in range(1, 6) if c != code]
+        distance = (first.codes_cont[rows][:, [c - 1 for c in others]] - second.codes_cont[rows][:, [c - 1 for c in others]]).abs()
+        assert distance.min() >= gap - 1e-6
+        if gap > 0 and code != 0:
+            assert (first.codes_cat[rows, 0] != second.codes_cat[rows, 0]).all()
+    assert second.codes_cont.min() >= -1 and second.codes_cont.max() <= 1
+    if gap == 0:
+        # Non-shared codes are independent draws: they almost never coincide.
+        not_shared = shared != 1
+        assert (first.codes_cont[not_shared, 0] != second.codes_cont[not_shared, 0]).float().mean() > 0.99
+
+
+def test_far_sampling_is_uniform_on_the_allowed_set() -> None:
+    spec = LatentSpec("cont2+noise1")
+    first, second, shared = sample_pairs(spec, 20000, 0.5, torch.Generator().manual_seed(1))
+    anchor_zero = first.codes_cont[:, 0].abs() < 0.05
+    values = second.codes_cont[anchor_zero & (shared != 0), 0]
+    # anchor ~ 0, gap 0.5: allowed [-1, -0.5] u [0.5, 1], equal halves.
+    assert (values.abs() >= 0.45).all()
+    assert abs((values > 0).float().mean().item() - 0.5) < 0.08
+
+
+def test_schedules() -> None:
+    assert alpha_at(0, 100, 2.0) == 0.0 and alpha_at(100, 100, 2.0) == 2.0
+    schedule = [[0, 0.0], [1000, 0.1], [5000, 0.2]]
+    assert [gap_at(s, schedule, 0.5) for s in (0, 999, 1000, 4999, 5000, 10**6)] == [0.0, 0.0, 0.1, 0.1, 0.2, 0.2]
+    assert gap_at(3, [], 0.25) == 0.25
+
+
+def test_h_reinitialized_when_schedule_changes() -> None:
+    config = get_recipe("infogan-cr").default_config("quick", "dsprites")
+    config.model.alpha_start = 5
+    config.model.gap_schedule = [[8, 0.2]]
+    system = get_recipe("infogan-cr").build(config, (1, 64, 64), torch.device("cpu"))
+    h = system.networks["H"]
+    system.start_step(0)
+    before = {k: v.clone() for k, v in h.state_dict().items()}
+    for step in range(1, 5):
+        system.start_step(step)
+    assert system.reinitializations == 0 and system.objective.alpha == 0.0
+    system.optimizers["H"].state[next(h.parameters())]["exp_avg"] = torch.ones(1)
+    system.start_step(5)  # alpha switches on
+    assert system.reinitializations == 1 and system.objective.alpha == 2.0
+    assert not system.optimizers["H"].state
+    after = h.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith("original") or k.endswith("bias"))
+    system.start_step(6)
+    assert system.reinitializations == 1
+    system.start_step(8)  # gap changes
+    assert system.reinitializations == 2 and system.objective.gap == 0.2
+    restored = get_recipe("infogan-cr").build(config, (1, 64, 64), torch.device("cpu"))
+    restored.load_extra_state(system.extra_state())
+    restored.start_step(9)
+    assert restored.reinitializations == 2  # no spurious re-init after a resume
+
+
+def test_default_train_resolves_to_infogan_cr_quick() -> None:
+    result = CliRunner().invoke(cli, ["train", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.output)
+    assert config["model"]["name"] == "infogan-cr" and config["preset"] == "quick"
+    assert config["data"]["name"] == "dsprites" and config["train"]["time_budget_min"] == 15.0
+    assert config["model"]["alpha_start"] == 0
+
+
+def test_paper_preset_matches_publication() -> None:
+    result = CliRunner().invoke(cli, ["train", "--model", "infogan-cr", "--preset", "paper", "--dry-run"])
+    config = json.loads(result.output)
+    assert config["train"]["batch_size"] == 64 and config["train"]["steps"] == 322_560
+    assert config["optim"] == {**config["optim"], "lr_g": 1e-3, "lr_d": 2e-3, "lr_h": 2e-3, "beta1": 0.5}
+    assert config["model"]["lambda_cont"] == 0.05 and config["model"]["alpha"] == 2.0
+    assert config["model"]["alpha_start"] == 288_000 and config["model"]["gap"] == 0.0 and config["model"]["g_steps"] == 2
