@@ -41,7 +41,9 @@ TRAIN_FRACTION_NUMERATOR, TRAIN_FRACTION_DENOMINATOR = 2, 3
 def _to_numpy(array: Any, name: str) -> np.ndarray:
     """numpy view of a numpy array, torch tensor or nested sequence (MetricError otherwise)."""
     if hasattr(array, "detach") and hasattr(array, "cpu"):  # torch.Tensor without importing torch
-        array = array.detach().cpu().numpy()
+        tensor = array.detach().cpu()
+        # float64 first: numpy has no bfloat16, and the metrics work in float64 anyway.
+        array = (tensor.double() if tensor.is_floating_point() else tensor).numpy()
     try:
         result = np.asarray(array)
     except (TypeError, ValueError) as error:

@@ -87,6 +87,8 @@ def test_mig_accepts_torch_tensors(grid_factors, representations):
     codes = representations["noisy"]
     from_torch = mig(torch.from_numpy(codes).float(), torch.from_numpy(grid_factors))["score"]
     assert from_torch == pytest.approx(mig(codes.astype(np.float32), grid_factors)["score"], abs=1e-12)
+    half = torch.from_numpy(codes).to(torch.bfloat16).requires_grad_()
+    assert mig(half, torch.from_numpy(grid_factors))["score"] >= 0.9
 
 
 # ----------------------------------------------------------------------------- DCI
