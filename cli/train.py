@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import click
@@ -142,4 +143,5 @@ def train(
     from infogan_kit.training.api import train as run_training
 
     run = run_training(config, out=out, resume=resume, final_metrics=not no_final_metrics)
-    click.echo(f"run directory: {run.run_dir}")
+    if os.environ.get("RANK", "0") == "0":
+        click.echo(f"run directory: {run.run_dir}")

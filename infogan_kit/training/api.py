@@ -21,6 +21,7 @@ from typing import Any
 from ..config import RunConfig, config_to_dict, validate_config
 from ..errors import ConfigError
 from .artifacts import RunArtifacts
+from . import distributed
 from .checkpoint import load_checkpoint
 from .logger import RunLogger
 from .loop import PeriodicTasks, Trainer
@@ -80,6 +81,12 @@ def _write_config(run_dir: Path, config: RunConfig) -> None:
     os.replace(temp, run_dir / "config.json")
 
 
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def train(config: RunConfig, out: str | Path | None = None, resume: str | Path | None = None, final_metrics: bool = True) -> Any:
     """Train ``config`` into a new run directory (``out``) or continue ``resume``.
 
@@ -96,6 +103,8 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
     from ..run import Run
 
     validate_config(config)
+    context = distributed.from_environment()
+    distributed.initialize(context, "cuda" if config.train.device.startswith("cuda") or (config.train.device == "auto" and _cuda()) else "cpu")
     state = None
     if resume is not None:
         state = load_checkpoint(resume)
@@ -103,10 +112,19 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
         resume_path = Path(resume)
         run_dir = resume_path if resume_path.is_dir() else resume_path.parent
     else:
-        run_dir = prepare_run_dir(out, config, resume=False)
-    trainer = Trainer(config, run_dir, resume_state=state)
-    _write_config(run_dir, config)
-    logger = RunLogger(run_dir, config.train.steps, trainer.step, enabled=trainer.rank == 0)
+        error, run_dir = None, None
+        if context.is_main:
+            try:
+                run_dir = prepare_run_dir(out, config, resume=False)
+            except ConfigError as problem:
+                error = str(problem)
+        error, run_dir = distributed.broadcast_object((error, run_dir), context)
+        if error:
+            raise ConfigError(error)
+    trainer = Trainer(config, run_dir, resume_state=state, distributed=context)
+    if context.is_main:
+        _write_config(run_dir, config)
+    logger = RunLogger(run_dir, config.train.steps, trainer.step, enabled=context.is_main)
     artifacts = RunArtifacts(run_dir, logger)
     logger.message(
         f"run {run_dir}: {config.model.name} on {config.data.name}, device {trainer.device}, "
@@ -115,6 +133,8 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
     try:
         reason = trainer.run(logger, PeriodicTasks(artifacts))
         checkpoint = trainer.save()
+        if not context.is_main:
+            return Run.from_trainer(trainer)
         artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
         scores = {}
         if final_metrics and reason == "completed":
@@ -131,6 +151,7 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
             logger.message(f"done: {trainer.step} steps, {trainer.wall_s:.0f} s; saved {checkpoint}")
     finally:
         logger.close()
+        distributed.shutdown()
     run = Run.from_trainer(trainer)
     run.stop_reason = reason
     return run

@@ -27,6 +27,7 @@ from . import stats
 from .checkpoint import save_checkpoint
 from .context import Batch, PhaseContext, make_scaler, resolve_precision
 from .data import make_batches
+from .distributed import DistributedContext, any_rank, average_gradients, broadcast_module, gather_objects
 from .ema import update_ema
 from .logger import RunLogger
 from .system import Phase
@@ -53,15 +54,25 @@ class Trainer:
         config: the validated run configuration.
         run_dir: the run directory (created by the caller).
         resume_state: a loaded checkpoint to continue from, or None.
-        rank, world_size: position under DDP (rank 0 logs and checkpoints).
+        distributed: rank and world size under torchrun (rank 0 logs and checkpoints).
     """
 
-    def __init__(self, config: RunConfig, run_dir: Path, resume_state: dict[str, Any] | None = None, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        resume_state: dict[str, Any] | None = None,
+        distributed: DistributedContext | None = None,
+    ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
-        self.rank, self.world_size = rank, world_size
+        self.dist = distributed or DistributedContext()
+        self.rank, self.world_size = self.dist.rank, self.dist.world_size
         train = config.train
         self.device = resolve_device(train.device)
+        if self.dist.enabled and self.device.type == "cuda":
+            self.device = torch.device("cuda", self.dist.local_rank)
+            torch.cuda.set_device(self.device)
         if train.threads:
             torch.set_num_threads(train.threads)
         if self.device.type == "cuda":
@@ -71,12 +82,14 @@ class Trainer:
         self.dataset = load_dataset(config.data.name, path=config.data.path, **config.data.options)
         torch.manual_seed(train.seed)
         self.system = get_recipe(config.model.name).build(config, self.dataset.image_shape, self.device)
+        for network in list(self.system.networks.values()) + list(self.system.ema.values()):
+            broadcast_module(network, self.dist)
         if train.compile:
             for network in self.system.networks.values():
                 network.compile()
         self.scalers = {name: make_scaler(self.precision, self.device) for name in self.system.optimizers}
-        self.data_generator = torch.Generator().manual_seed(train.seed * 1000 + rank)
-        self.latent_generator = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + rank)
+        self.data_generator = torch.Generator().manual_seed(train.seed * 1000 + self.rank)
+        self.latent_generator = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + self.rank)
         self.ctx = PhaseContext(self.precision, self.device, self.latent_generator, train.channels_last)
         self.step = 0
         self.images_seen = 0
@@ -88,7 +101,9 @@ class Trainer:
         self._all_params = [p for net in self.system.networks.values() for p in net.parameters()]
         if resume_state is not None:
             self.load_state(resume_state)
-        self.batch_size_local = train.batch_size // world_size
+        if train.batch_size % self.world_size:
+            raise InfoganError(f"batch size {train.batch_size} does not split evenly across {self.world_size} ranks")
+        self.batch_size_local = train.batch_size // self.world_size
         self.batches = make_batches(
             self.dataset, self.batch_size_local, self.data_generator, self.device, config.data.num_workers, train.channels_last, self.step
         )
@@ -112,12 +127,9 @@ class Trainer:
             "ema": {n: net.state_dict() for n, net in system.ema.items()},
             "optimizers": {n: opt.state_dict() for n, opt in system.optimizers.items()},
             "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
-            "rng": {
-                "torch_cpu": torch.get_rng_state(),
-                "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                "data": self.data_generator.get_state(),
-                "latent": self.latent_generator.get_state(),
-            },
+            "rng": self._rng_states()[0],
+            "rng_per_rank": self._rng_states(),
+            "world_size": self.world_size,
             "system": system.extra_state(),
         }
 
@@ -141,18 +153,35 @@ class Trainer:
         self.images_seen = int(state["images_seen"])
         self.wall_s = float(state["wall_s"])
         self.skipped_total.fill_(int(state.get("skipped_steps", 0)))
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch_cpu"])
-        if rng.get("torch_cuda") and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["torch_cuda"])
-        self.data_generator.set_state(rng["data"])
-        self.latent_generator.set_state(rng["latent"].to(self.latent_generator.get_state().device))
+        per_rank = state.get("rng_per_rank") or [state["rng"]]
+        if self.rank < len(per_rank):
+            rng = per_rank[self.rank]
+            torch.set_rng_state(rng["torch_cpu"])
+            if rng.get("torch_cuda") and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["torch_cuda"])
+            self.data_generator.set_state(rng["data"])
+            self.latent_generator.set_state(rng["latent"].to(self.latent_generator.get_state().device))
+        else:  # more ranks than the checkpoint had: seed the new ones from the step
+            seed = self.config.train.seed * 1000 + self.rank + 7919 * self.step
+            self.data_generator.manual_seed(seed)
+            self.latent_generator.manual_seed(seed + 500)
+
+    def _rng_states(self) -> list[dict[str, Any]]:
+        """Every rank's RNG states (a collective call under DDP)."""
+        local = {
+            "torch_cpu": torch.get_rng_state(),
+            "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "data": self.data_generator.get_state(),
+            "latent": self.latent_generator.get_state().cpu(),
+        }
+        return gather_objects(local, self.dist)
 
     def save(self) -> Path | None:
-        """Write a checkpoint (rank 0); returns its path."""
+        """Write a checkpoint; every rank must call it (RNG states are gathered), rank 0 writes."""
+        state = self.state_dict()
         if self.rank != 0:
             return None
-        return save_checkpoint(self.state_dict(), self.run_dir, self.step, self.config.train.keep_checkpoints)
+        return save_checkpoint(state, self.run_dir, self.step, self.config.train.keep_checkpoints)
 
     # ------------------------------------------------------------------ one step
     def _run_phase(self, phase: Phase, batch: Batch) -> None:
@@ -169,6 +198,7 @@ class Trainer:
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
+        average_gradients(grads, self.dist)
         scaler.unscale_(optimizer)
         grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
@@ -190,6 +220,9 @@ class Trainer:
                 for _ in range(phase.repeats):
                     self._run_phase(phase, batch)
         # EMA ramp-up: a short run's average must not be dominated by the initial weights.
+        if self.dist.enabled:  # rank 0's buffers everywhere, before the EMA copies them
+            for network in self.system.networks.values():
+                broadcast_module(network, self.dist, buffers_only=True)
         beta = min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step))
         for name, ema_network in self.system.ema.items():
             update_ema(ema_network, self.system.networks[name], beta)
@@ -244,10 +277,12 @@ class Trainer:
                     last_log = (now, self.images_seen)
                     logger.scalars(self.step, self.images_seen, self.wall_s, values)
                 periodic.after_step(self)
-                if self._stop_signal is not None:
+                stop_signal = any_rank(self._stop_signal is not None, self.dist, self.device)
+                out_of_time = any_rank(self.wall_s - wall_at_start >= budget_s, self.dist, self.device)
+                if stop_signal:
                     reason = "signal"
                     break
-                if self.wall_s - wall_at_start >= budget_s:
+                if out_of_time:
                     reason = "time_budget"
                     break
         finally:
@@ -265,10 +300,12 @@ class PeriodicTasks:
     def after_step(self, trainer: Trainer) -> None:
         train = trainer.config.train
         step = trainer.step
-        if trainer.rank != 0 or step >= train.steps:
-            return  # the final step is handled by the caller's finish()
+        if step >= train.steps:
+            return  # the final step is handled by the caller
         if train.checkpoint_every and step % train.checkpoint_every == 0:
-            trainer.save()
+            trainer.save()  # collective: every rank takes part
+        if trainer.rank != 0:
+            return
         if train.sample_every and step % train.sample_every == 0:
             self.artifacts.write_images(trainer.system, step, trainer.dataset)
         if train.metrics_every > 0 and step % train.metrics_every == 0:
