@@ -32,7 +32,11 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 @dataclass
 class ModelConfig:
-    """Base of every model's config; subclasses add their fields (see each recipe)."""
+    """Base of every model's config; subclasses add their fields (see each recipe).
+
+    Attributes:
+        name: the registered model name (set by ``--model``).
+    """
 
     name: str = "infogan"
 
@@ -64,8 +68,17 @@ class DataConfig:
 
 @dataclass
 class OptimConfig:
-    """Adam settings. ``g`` = the generative side (G and Q for GANs, encoder+decoder for VAEs),
-    ``d`` = the discriminator, ``h`` = InfoGAN-CR's contrastive discriminator."""
+    """Adam settings.
+
+    Attributes:
+        lr_g: learning rate of the generative side (G and the Q head for GANs, encoder and
+            decoder for VAEs).
+        lr_d: learning rate of the discriminator (FactorVAE: its TC discriminator).
+        lr_h: learning rate of InfoGAN-CR's contrastive discriminator H.
+        beta1: Adam's first-moment decay.
+        beta2: Adam's second-moment decay.
+        eps: Adam's epsilon.
+    """
 
     lr_g: float = 1e-3
     lr_d: float = 2e-3
@@ -151,7 +164,11 @@ class TrainConfig:
 
 @dataclass
 class RunConfig:
-    """Everything that defines a training run; saved as ``config.json`` and in checkpoints."""
+    """Everything that defines a training run; saved as ``config.json`` and in checkpoints.
+
+    Attributes:
+        preset: the preset the defaults came from (recorded for reference).
+    """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
