@@ -9,8 +9,14 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+from infogan_kit.config import RunConfig  # noqa: E402
+from infogan_kit.recipes import get_recipe  # noqa: E402
+from infogan_kit.training.api import train  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -19,3 +25,27 @@ torch.set_num_threads(1)
 def generator() -> torch.Generator:
     """A CPU generator seeded with 0."""
     return torch.Generator().manual_seed(0)
+
+
+def tiny_config(model: str = "infogan", steps: int = 6, precision: str = "fp32", batch_size: int = 16, **train_values) -> RunConfig:
+    """A config that trains in about a second on one CPU thread."""
+    config = get_recipe(model).default_config("quick", "dsprites")
+    config.train.steps = steps
+    config.train.batch_size = batch_size
+    config.train.precision = precision
+    config.train.device = "cpu"
+    config.train.time_budget_min = None
+    config.train.log_every = 2
+    config.train.sample_every = 0
+    config.train.checkpoint_every = 0
+    for key, value in train_values.items():
+        setattr(config.train, key, value)
+    return config
+
+
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished 4-step InfoGAN run directory (final fast metrics included)."""
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    train(tiny_config(steps=4), out=out, final_metrics=True)
+    return out

@@ -12,7 +12,7 @@ import torch
 from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import load_checkpoint
 
-from .conftest import tiny_config
+from ..conftest import tiny_config
 
 
 def _free_port() -> int:

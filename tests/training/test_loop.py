@@ -14,7 +14,7 @@ from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import list_checkpoints, load_checkpoint
 from infogan_kit.training.loop import TrainingStopped
 
-from .conftest import tiny_config
+from ..conftest import tiny_config
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
