@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "sample": "sample:sample",
     "traverse": "traverse:traverse",
     "datasets": "datasets:datasets",
+    "evaluate": "evaluate:evaluate",
 }
 
 

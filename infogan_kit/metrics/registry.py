@@ -1,0 +1,246 @@
+"""The metric registry and the runner of a selection of metrics.
+
+Every metric is registered as a :class:`MetricSpec`: a name, a *kind* saying what input it
+needs, the keys it returns and a ``compute(inputs: MetricInputs) -> dict`` function. Kinds:
+
+* ``"array"``: codes and factors of sampled points (``inputs.codes_train`` ..., ``[N, D]`` /
+  ``[N, K]``); applies whenever the suite has them (a model, or a ``--codes`` file);
+* ``"sampling"``: a representation of factors (``inputs.represent_factors``), to draw its own
+  batches; applies to a model, or to a ``--codes`` file that covers the whole factor grid;
+* ``"image"``: generated images (``inputs.generate_images``); applies when a generator is given.
+
+Users add metrics with :func:`register_metric`; ``names="all"`` selects every registered metric
+that applies to the input. :func:`run_suite` computes a selection on one :class:`MetricInputs`
+and returns values, notes and timings; :mod:`infogan_kit.metrics.suite` builds the inputs from
+a model, a codes file or any representation of factors and assembles the result object.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import MetricError
+from ..registry import Registry
+from .protocol import Protocol
+from .sampling import RepresentFactors, derive_generator
+
+KINDS = ("array", "sampling", "image")
+
+
+@dataclass
+class MetricInputs:
+    """Everything a metric may read. Fields a given input lacks are ``None``.
+
+    Attributes:
+        protocol: sizes, bins and estimators to use.
+        seed: the suite's seed (use :meth:`generator` for randomness).
+        codes_train: float64 ``[N, D]`` train codes (array metrics).
+        factors_train: int64 ``[N, K]`` train factors.
+        codes_test: float64 ``[M, D]`` test codes (DCI, SAP, modularity).
+        factors_test: int64 ``[M, K]`` test factors.
+        factor_sizes: classes per factor (K entries).
+        represent_factors: ``factors LongTensor [n, K] -> codes [n, D]`` (sampling metrics).
+        dataset: the :class:`~infogan_kit.data.FactorDataset`, when there is one.
+        generate_images: ``(n, generator) -> images [n, C, H, W]`` of a generative model (image metrics).
+        n_jobs: parallel workers for estimator fits (None = every core).
+        unavailable: ``{kind: reason}`` explaining why a kind of input is missing (used in
+            the notes of skipped metrics).
+    """
+
+    protocol: Protocol
+    seed: int = 0
+    codes_train: np.ndarray | None = None
+    factors_train: np.ndarray | None = None
+    codes_test: np.ndarray | None = None
+    factors_test: np.ndarray | None = None
+    factor_sizes: tuple[int, ...] | None = None
+    represent_factors: RepresentFactors | None = None
+    dataset: Any = None
+    generate_images: Callable[[int, torch.Generator], torch.Tensor] | None = None
+    n_jobs: int | None = None
+    unavailable: dict[str, str] = field(default_factory=dict)
+
+    def generator(self, name: str) -> torch.Generator:
+        """A CPU generator for metric ``name``, seeded from ``(seed, name)``."""
+        return derive_generator(self.seed, name)
+
+    def has(self, kind: str) -> bool:
+        """Whether these inputs feed metrics of ``kind``."""
+        if kind == "array":
+            return self.codes_train is not None and self.factors_train is not None
+        if kind == "sampling":
+            return self.represent_factors is not None and self.factor_sizes is not None
+        if kind == "image":
+            return self.generate_images is not None
+        return False
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A registered metric.
+
+    Attributes:
+        name: registry name (a key of the result's ``"metrics"``).
+        compute: ``compute(inputs: MetricInputs) -> {key: value}`` under the reference estimators.
+        kind: ``"array"``, ``"sampling"`` or ``"image"`` (see the module docstring).
+        keys: the keys ``compute`` returns.
+        fast_compute: optional cheaper estimator used by protocols with ``fast_estimators``.
+        uses_test_split: whether an array metric reads ``codes_test`` / ``factors_test``.
+        description: one line (also recorded as the estimator when the protocol has none).
+    """
+
+    name: str
+    compute: Callable[[MetricInputs], dict[str, Any]]
+    kind: str
+    keys: tuple[str, ...]
+    fast_compute: Callable[[MetricInputs], dict[str, Any]] | None = None
+    uses_test_split: bool = False
+    description: str = ""
+
+    def compute_for(self, protocol: Protocol) -> Callable[[MetricInputs], dict[str, Any]]:
+        """The compute function ``protocol`` asks for."""
+        if protocol.fast_estimators and self.fast_compute is not None:
+            return self.fast_compute
+        return self.compute
+
+
+METRICS: Registry[MetricSpec] = Registry("metric", MetricError)
+"""Metric name -> :class:`MetricSpec`."""
+
+
+def register_metric(
+    name: str,
+    compute: Callable[[MetricInputs], dict[str, Any]],
+    *,
+    kind: str = "array",
+    keys: Sequence[str] = ("score",),
+    fast_compute: Callable[[MetricInputs], dict[str, Any]] | None = None,
+    uses_test_split: bool = False,
+    description: str = "",
+    overwrite: bool = False,
+) -> MetricSpec:
+    """Register a metric so that :func:`evaluate`, ``infogan evaluate`` and ``names="all"`` run it.
+
+    Example::
+
+        def mean_abs_code(inputs):                      # an "array" metric
+            return {"score": float(abs(inputs.codes_train).mean())}
+        metrics.register_metric("mean_abs_code", mean_abs_code, kind="array", keys=("score",))
+
+    Args:
+        name: registry name.
+        compute: ``compute(inputs: MetricInputs) -> dict`` with the ``keys``.
+        kind: ``"array"``, ``"sampling"`` or ``"image"``.
+        keys: result keys.
+        fast_compute: optional cheaper estimator for the ``fast`` protocol.
+        uses_test_split: an array metric that needs the test rows.
+        description: one line recorded as the metric's estimator.
+        overwrite: replace an existing registration of ``name``.
+
+    Returns:
+        the registered :class:`MetricSpec`.
+    """
+    if kind not in KINDS:
+        raise MetricError(f"metric kind must be one of {KINDS}, got {kind!r}")
+    if name == "all" or not name or "," in name:
+        raise MetricError(f"invalid metric name {name!r}")
+    spec = MetricSpec(name, compute, kind, tuple(keys), fast_compute, uses_test_split, description)
+    METRICS.register(name, spec, overwrite=overwrite)
+    return spec
+
+
+def metric_names() -> list[str]:
+    """Names of every registered metric, in registration order."""
+    return METRICS.names()
+
+
+def resolve_names(names: str | Iterable[str]) -> tuple[list[str], bool]:
+    """Parse a metric selection.
+
+    Args:
+        names: ``"all"``, a comma-separated string, or a sequence of names.
+
+    Returns:
+        ``(names, selected_all)``: registered names without duplicates, in the order given
+        (registry order for ``"all"``).
+
+    Raises:
+        MetricError: an unknown name (the message lists the known ones) or an empty selection.
+    """
+    items = [part.strip() for part in names.split(",")] if isinstance(names, str) else [str(n).strip() for n in names]
+    items = [item for item in items if item]
+    if not items:
+        raise MetricError(f"no metric selected; choose 'all' or some of: {', '.join(metric_names())}")
+    if "all" in items:
+        return metric_names(), True
+    selected: list[str] = []
+    for item in items:
+        METRICS.get(item)  # raises with the list of names
+        if item not in selected:
+            selected.append(item)
+    return selected, False
+
+
+def skip_reason(spec: MetricSpec, inputs: MetricInputs) -> str | None:
+    """Why ``spec`` cannot run on ``inputs`` (None when it can)."""
+    if inputs.has(spec.kind):
+        if spec.kind == "array" and spec.uses_test_split and inputs.codes_test is None:
+            return f"{spec.name}: skipped, it needs a test split"
+        return None
+    if spec.kind in inputs.unavailable:
+        return f"{spec.name}: skipped, {inputs.unavailable[spec.kind]}"
+    if spec.kind == "sampling":
+        return f"{spec.name}: skipped, sampling metrics need a model or codes covering the whole factor grid"
+    if spec.kind == "image":
+        return f"{spec.name}: skipped, image metrics need a generative model"
+    return f"{spec.name}: skipped, array metrics need codes and factors"
+
+
+def run_suite(
+    inputs: MetricInputs, names: Sequence[str], *, selected_all: bool = False
+) -> tuple[dict[str, dict[str, Any]], list[str], dict[str, float]]:
+    """Compute the metrics ``names`` on ``inputs``, one after the other.
+
+    Args:
+        inputs: the suite's inputs.
+        names: registered metric names (see :func:`resolve_names`).
+        selected_all: True when the user asked for ``"all"`` (metrics that do not apply are
+            then left out silently instead of with a note).
+
+    Returns:
+        ``(metrics, notes, timings_s)``: ``{name: {key: value}}`` for the metrics that ran,
+        human-readable notes (skipped metrics), and each metric's wall time in seconds.
+
+    Raises:
+        MetricError: a metric returned other keys than it was registered with.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    notes: list[str] = []
+    timings: dict[str, float] = {}
+    for name in names:
+        spec = METRICS.get(name)
+        reason = skip_reason(spec, inputs)
+        if reason is not None:
+            if not selected_all or spec.kind == "sampling":
+                notes.append(reason)
+            continue
+        start = time.perf_counter()
+        values = spec.compute_for(inputs.protocol)(inputs)
+        timings[name] = round(time.perf_counter() - start, 4)
+        if not isinstance(values, dict) or set(values) != set(spec.keys):
+            found = sorted(values) if isinstance(values, dict) else type(values).__name__
+            raise MetricError(f"metric {name!r} returned {found}, but it is registered with keys {list(spec.keys)}")
+        results[name] = {key: _plain(value) for key, value in values.items()}
+    return results, notes, timings
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python numbers (JSON-ready)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
