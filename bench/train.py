@@ -1,0 +1,159 @@
+"""Benchmark: images/s of our training step against a plain step of the same networks.
+
+For each model, in one process, with the same threads, batch and data:
+
+* **ours**: ``Trainer.train_step()`` of the library (precision ``auto`` = bf16 autocast on CPUs
+  with AVX512-BF16 / CUDA, channels_last, fused Adam, frozen parameters outside each phase's
+  optimizer, no host synchronization per step);
+* **plain**: the straightforward loop a first implementation would write: fp32, contiguous
+  NCHW, ``torch.optim.Adam`` with its defaults, ``zero_grad(); loss.backward(); step()`` per
+  network, gradients computed for every parameter.
+
+Runs are interleaved (plain, ours, plain, ours, ...) and the medians are reported with their
+ratio. Target (issue 4): ours >= 2x plain on the CPU.
+
+    python bench/train.py [--models infogan,infogan-cr] [--threads 1,2] [--batch 64] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from infogan_kit.models.infogan_nets import ContrastiveDiscriminator, Discriminator, Generator  # noqa: E402
+from infogan_kit.objectives.contrastive import concat_latents, sample_pairs  # noqa: E402
+from infogan_kit.objectives.mutual_info import gaussian_nll  # noqa: E402
+from infogan_kit.recipes import get_recipe  # noqa: E402
+from infogan_kit.training.loop import Trainer  # noqa: E402
+
+
+def check_idle() -> None:
+    """Warn when other work is running (figures would be slowed)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return
+    if load > 0.7:
+        print(f"WARNING: 1-minute load average {load:.2f}: the machine is not idle; figures are pessimistic", flush=True)
+
+
+def plain_gan_step(model: str, batch_size: int, device: torch.device) -> Callable[[], None]:
+    """A plain fp32 InfoGAN / InfoGAN-CR step on the library's networks (see module doc)."""
+    recipe = get_recipe(model)
+    config = recipe.default_config("quick", "dsprites")
+    spec = config.model.latent_spec((1, 64, 64))
+    generator = Generator(spec.input_dim, (1, 64, 64)).to(device)
+    discriminator = Discriminator((1, 64, 64), spec.q_output_dim(False)).to(device)
+    contrastive = ContrastiveDiscriminator((1, 64, 64), len(spec.regularized)).to(device) if model == "infogan-cr" else None
+    opt_g = torch.optim.Adam(list(generator.parameters()) + list(discriminator.q_head.parameters()), lr=1e-3, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(list(discriminator.trunk.parameters()) + list(discriminator.d_head.parameters()), lr=2e-3, betas=(0.5, 0.999))
+    opt_h = torch.optim.Adam(contrastive.parameters(), lr=2e-3, betas=(0.5, 0.999)) if contrastive else None
+    from infogan_kit.data import load_dataset
+
+    dataset = load_dataset("dsprites")
+    data_rng = torch.Generator().manual_seed(0)
+    lambda_cont, alpha = config.model.lambda_cont, getattr(config.model, "alpha", 0.0)
+
+    def step() -> None:
+        real, _ = dataset.sample(batch_size, data_rng, device)
+        latents = spec.sample(batch_size, device=device)
+        fake = generator(spec.to_input(latents)).detach()
+        d_real, _ = discriminator(real)
+        d_fake, _ = discriminator(fake)
+        loss_d = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        if contrastive is not None:
+            first, second, shared = sample_pairs(spec, batch_size // 2, 0.0, None, device)
+            with torch.no_grad():
+                pair_images = generator(spec.to_input(concat_latents(first, second)))
+            loss_h = alpha * F.cross_entropy(contrastive(pair_images[: batch_size // 2], pair_images[batch_size // 2 :]), shared)
+            opt_h.zero_grad()
+            loss_h.backward()
+            opt_h.step()
+            first, second, shared = sample_pairs(spec, batch_size // 2, 0.0, None, device)
+            latents = concat_latents(first, second)
+        else:
+            latents = spec.sample(batch_size, device=device)
+        fake = generator(spec.to_input(latents))
+        d_fake, q_params = discriminator(fake)
+        loss_g = F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+        loss_g = loss_g + lambda_cont * gaussian_nll(q_params, latents.codes_cont).mean(0).sum()
+        if contrastive is not None:
+            loss_g = loss_g + alpha * F.cross_entropy(contrastive(fake[: batch_size // 2], fake[batch_size // 2 :]), shared)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+
+    return step
+
+
+def our_step(model: str, batch_size: int, device: torch.device, workdir: Path) -> Callable[[], None]:
+    """The library's ``Trainer.train_step`` with the preset's settings and precision ``auto``."""
+    config = get_recipe(model).default_config("quick", "dsprites")
+    config.train.batch_size = batch_size
+    config.train.device = str(device)
+    config.train.precision = "auto"
+    trainer = Trainer(config, workdir)
+    print(f"  ours: precision {trainer.precision} ({trainer.precision_reason})", flush=True)
+    return trainer.train_step
+
+
+def images_per_second(step: Callable[[], None], batch_size: int, seconds: float, device: torch.device) -> float:
+    """Steps for ``seconds`` (after 3 warm-up steps) -> images/s."""
+    for _ in range(3):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return count * batch_size / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default="infogan,infogan-cr")
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    check_idle()
+    print(f"torch {torch.__version__}, device {device}, batch {args.batch}", flush=True)
+    for threads in [int(t) for t in args.threads.split(",")]:
+        torch.set_num_threads(threads)
+        for model in args.models.split(","):
+            print(f"{model}, {threads} thread(s):", flush=True)
+            with tempfile.TemporaryDirectory() as workdir:
+                plain = plain_gan_step(model, args.batch, device)
+                ours = our_step(model, args.batch, device, Path(workdir))
+                plain_rates, our_rates = [], []
+                for _ in range(args.rounds):
+                    plain_rates.append(images_per_second(plain, args.batch, args.seconds, device))
+                    our_rates.append(images_per_second(ours, args.batch, args.seconds, device))
+            plain_rate, our_rate = statistics.median(plain_rates), statistics.median(our_rates)
+            print(f"  plain fp32 step  {plain_rate:9.0f} img/s", flush=True)
+            print(f"  our step         {our_rate:9.0f} img/s   ratio {our_rate / plain_rate:.2f}x", flush=True)
+    check_idle()
+
+
+if __name__ == "__main__":
+    main()
