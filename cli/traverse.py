@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
+import torch
 
+from infogan_kit.errors import InfoganError
 from infogan_kit.run import load_run
 from infogan_kit.viz import save_image, traversal_gif, traversal_image
 
@@ -28,13 +30,24 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--range", "value_range", callback=_parse_range, default=None, help="LOW,HIGH of the sweep (default -1,1 for GAN codes, -2,2 for VAE latents).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fixed latent (or the encoded image).")
 @click.option("--gif", is_flag=True, help="Also write FILE.gif animating the sweep.")
+@click.option("--mixing", is_flag=True, help="Write a style-mixing grid instead (style-based models): --columns sources B "
+              "across the top, rows A1..A4 taking B's coarse (4x4-8x8) styles.")
 @click.option("--data-path", default=None, help="Override the run's recorded dataset file.")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
 def traverse(run_path: str, output: str, codes: tuple[str, ...], columns: int, value_range: tuple[float, float] | None,
-             seed: int, gif: bool, data_path: str | None, device: str | None) -> None:
+             seed: int, gif: bool, mixing: bool, data_path: str | None, device: str | None) -> None:
     """Latent traversal grid of RUN: each row sweeps one code (the categories of a categorical
-    code), everything else fixed; code names are drawn in the left margin."""
+    code), everything else fixed; code names are drawn in the left margin. With --mixing, a
+    style-mixing grid of a style-based model instead."""
     run = load_run(run_path, data_path=data_path, device=device)
+    if mixing:
+        style_mixing_rows = getattr(run.system, "style_mixing_rows", None)
+        if style_mixing_rows is None:
+            raise InfoganError(f"--mixing needs a style-based model (e.g. stylegan-info); {run.model_name} has no style mixing")
+        rows = style_mixing_rows(columns, torch.Generator(run.device).manual_seed(seed))
+        path = save_image(traversal_image([(label, images.cpu()) for label, images in rows]), output)
+        click.echo(f"wrote a style-mixing grid of {len(rows) - 1} x {columns} images to {path}")
+        return
     if value_range is None:
         value_range = (-2.0, 2.0) if run.family == "vae" else (-1.0, 1.0)
     rows = run.traversal(list(codes) or None, columns, value_range, seed)

@@ -71,3 +71,4 @@ def config_from_dict(values: dict[str, Any]) -> RunConfig:
 
 from . import infogan, infogan_cr  # noqa: E402,F401  (registers the built-in models)
 from . import vae  # noqa: E402,F401  (registers the VAE baselines)
+from . import stylegan  # noqa: E402,F401  (stylegan-info)
