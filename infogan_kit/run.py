@@ -110,6 +110,75 @@ class Run:
         return [(name, images.cpu()) for name, images in rows]
 
 
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, names: str = "all", protocol: str = "dlib", seed: int = 0, merge: bool = True) -> dict[str, Any]:
+        """Score the run's representation on real dataset images with the metric suite.
+
+        The result object records the run (directory, model, step, checkpoint) and, with
+        ``merge``, is merged into the run's ``metrics.json`` (one object per protocol).
+        """
+        from . import metrics
+        from .errors import MetricError
+
+        dataset = self.dataset
+        if not dataset.has_factors:
+            raise MetricError(f"dataset {dataset.name!r} has no ground-truth factors: the metrics need a dataset with factors")
+        generate = (lambda n, generator: self.system.generate(n, generator)) if self.family == "gan" else None
+        result = metrics.evaluate(self.represent, dataset, names=names, protocol=protocol, seed=seed, device=self.device,
+                                  **({"generate": generate} if "generate" in _parameters(metrics.evaluate) else {}))
+        result["config"]["run"] = {"directory": str(self.run_dir), "checkpoint": str(self.checkpoint), "model": self.model_name,
+                                   "family": self.family, "step": self.step, "code_names": self.code_names()}
+        if merge:
+            metrics.merge_into_metrics_file(self.run_dir / "metrics.json", result)
+        return result
+
+    @torch.no_grad()
+    def save_codes(self, path: str | Path, size: int | None = None, seed: int = 0, batch_size: int = 512) -> Path:
+        """Write codes and factors in the ``infogan evaluate --codes`` format (rows shuffled).
+
+        Args:
+            path: the ``.npz`` file to write.
+            size: number of rows; None = the whole factor grid (every factor combination once,
+                so the sampling metrics can use it as a lookup table).
+            seed: shuffling / sampling seed.
+        """
+        import numpy as np
+
+        from .errors import MetricError
+
+        dataset = self.dataset
+        if not dataset.has_factors:
+            raise MetricError(f"dataset {dataset.name!r} has no ground-truth factors to save codes against")
+        generator = torch.Generator().manual_seed(seed)
+        if size is None:
+            order = torch.randperm(dataset.num_combinations, generator=generator)
+            factors = dataset.index_to_factors(order)
+        else:
+            if size <= 0:
+                raise InfoganError(f"the number of codes must be positive, got {size}")
+            factors = dataset.sample_factors(size, generator)
+        codes = []
+        for start in range(0, len(factors), batch_size):
+            chunk = factors[start : start + batch_size]
+            images = dataset.images(chunk, device=self.device, generator=generator)
+            codes.append(self.system.represent(images).float().cpu())
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.tmp.npz")
+        np.savez(temp, codes=torch.cat(codes).numpy(), factors=factors.numpy(),
+                 factor_sizes=np.asarray(dataset.factor_sizes), dataset=np.asarray(dataset.name))
+        import os
+
+        os.replace(temp, target)
+        return target
+
+
+def _parameters(function: Any) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(function).parameters)
+
+
 def load_run(path: str | Path, data_path: str | None = None, device: str | torch.device | None = None) -> Run:
     """Load a run directory (its newest checkpoint) or a checkpoint file.
 

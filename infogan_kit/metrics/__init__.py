@@ -116,10 +116,14 @@ _UNSUPERVISED_KEYS = (
 )
 _DCI_KEYS = ("disentanglement", "completeness", "informativeness_train", "informativeness_test")
 
+def _needs_two_factors(inputs: MetricInputs) -> str | None:
+    return None if len(inputs.factor_sizes) >= 2 else "it needs at least two factors"
+
+
 register_metric("beta_vae", _beta_vae, kind="sampling", keys=("train_accuracy", "eval_accuracy"),
-                description="BetaVAE score (Higgins et al. 2017)")
+                description="BetaVAE score (Higgins et al. 2017)", applies=_needs_two_factors)
 register_metric("factor_vae", _factor_vae, kind="sampling", keys=("train_accuracy", "eval_accuracy", "num_active_dims"),
-                description="FactorVAE score (Kim & Mnih 2018)")
+                description="FactorVAE score (Kim & Mnih 2018)", applies=_needs_two_factors)
 register_metric("mig", _mig, kind="array", keys=("score",), description="Mutual Information Gap (Chen et al. 2018)")
 register_metric("dci", _dci, kind="array", keys=_DCI_KEYS, fast_compute=_fast_dci, uses_test_split=True,
                 description="DCI (Eastwood & Williams 2018)")
@@ -140,3 +144,29 @@ __all__ = [
     "read_metrics_file", "register_metric", "resolve_names", "run_suite", "sample_uniform_factors", "sap",
     "unsupervised", "write_json_atomic",
 ]
+
+
+# ------------------------------------------------------------------ class labels
+from .label_accuracy import label_accuracy  # noqa: E402
+
+
+def _label_accuracy_applies(inputs: MetricInputs) -> str | None:
+    import numpy as np
+
+    if inputs.factors_train.shape[1] != 1:
+        return "it needs a single class-label factor (e.g. MNIST / Fashion-MNIST)"
+    first = inputs.codes_train[:, 0]
+    if not np.allclose(first, np.round(first)) or first.min() < 0:
+        return "it needs a categorical code (the first code column holds class indices)"
+    return None
+
+
+def _label_accuracy(inputs: MetricInputs) -> dict[str, Any]:
+    return label_accuracy(inputs.codes_train, inputs.factors_train)
+
+
+register_metric(
+    "label_accuracy", _label_accuracy, kind="array", keys=("accuracy", "error", "num_categories"),
+    description="best one-to-one matching of the categorical code's classes to the labels (Hungarian)",
+    applies=_label_accuracy_applies,
+)

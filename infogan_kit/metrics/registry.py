@@ -92,6 +92,8 @@ class MetricSpec:
         fast_compute: optional cheaper estimator used by protocols with ``fast_estimators``.
         uses_test_split: whether an array metric reads ``codes_test`` / ``factors_test``.
         description: one line (also recorded as the estimator when the protocol has none).
+        applies: optional ``applies(inputs) -> None | reason``: a metric that only makes sense
+            for some inputs (e.g. a categorical code against class labels) says why it skips.
     """
 
     name: str
@@ -101,6 +103,7 @@ class MetricSpec:
     fast_compute: Callable[[MetricInputs], dict[str, Any]] | None = None
     uses_test_split: bool = False
     description: str = ""
+    applies: Callable[[MetricInputs], str | None] | None = None
 
     def compute_for(self, protocol: Protocol) -> Callable[[MetricInputs], dict[str, Any]]:
         """The compute function ``protocol`` asks for."""
@@ -123,6 +126,7 @@ def register_metric(
     uses_test_split: bool = False,
     description: str = "",
     overwrite: bool = False,
+    applies: Callable[[MetricInputs], str | None] | None = None,
 ) -> MetricSpec:
     """Register a metric so that :func:`evaluate`, ``infogan evaluate`` and ``names="all"`` run it.
 
@@ -141,6 +145,8 @@ def register_metric(
         uses_test_split: an array metric that needs the test rows.
         description: one line recorded as the metric's estimator.
         overwrite: replace an existing registration of ``name``.
+        applies: optional ``applies(inputs) -> None | reason`` to skip inputs the metric does
+            not apply to (with the reason as a note).
 
     Returns:
         the registered :class:`MetricSpec`.
@@ -149,7 +155,7 @@ def register_metric(
         raise MetricError(f"metric kind must be one of {KINDS}, got {kind!r}")
     if name == "all" or not name or "," in name:
         raise MetricError(f"invalid metric name {name!r}")
-    spec = MetricSpec(name, compute, kind, tuple(keys), fast_compute, uses_test_split, description)
+    spec = MetricSpec(name, compute, kind, tuple(keys), fast_compute, uses_test_split, description, applies)
     METRICS.register(name, spec, overwrite=overwrite)
     return spec
 
@@ -191,6 +197,9 @@ def skip_reason(spec: MetricSpec, inputs: MetricInputs) -> str | None:
     if inputs.has(spec.kind):
         if spec.kind == "array" and spec.uses_test_split and inputs.codes_test is None:
             return f"{spec.name}: skipped, it needs a test split"
+        if spec.applies is not None:
+            reason = spec.applies(inputs)
+            return f"{spec.name}: skipped, {reason}" if reason else None
         return None
     if spec.kind in inputs.unavailable:
         return f"{spec.name}: skipped, {inputs.unavailable[spec.kind]}"
@@ -230,7 +239,13 @@ def run_suite(
                 notes.append(reason)
             continue
         start = time.perf_counter()
-        values = spec.compute_for(inputs.protocol)(inputs)
+        try:
+            values = spec.compute_for(inputs.protocol)(inputs)
+        except MetricError as error:
+            if not selected_all:
+                raise
+            notes.append(f"{name}: skipped, {error}")  # "all" = every metric that applies
+            continue
         timings[name] = round(time.perf_counter() - start, 4)
         if not isinstance(values, dict) or set(values) != set(spec.keys):
             found = sorted(values) if isinstance(values, dict) else type(values).__name__
