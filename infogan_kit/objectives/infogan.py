@@ -4,7 +4,10 @@ Phases (scheduled by the loop, see ``training/loop.py``):
 
 * ``D``: real/fake logistic loss on the discriminator (trunk + real/fake head)::
 
-      Loss/D = softplus(-D(x_real)) + softplus(D(G(z, c)))
+      Loss/D = softplus(-D(x_real)) + softplus(D(G(z, c))) [+ info_in_d * (NLL_cat + NLL_cont)]
+
+  The bracketed term (``model.info_in_d > 0``, the InfoGAN-CR reference's ``info_coe_infod``)
+  lets the MI loss train the shared trunk and Q with D's optimizer.
 
 * ``G``: the generator and the Q head (the InfoGAN convention: Q's parameters are optimized
   with G; the shared trunk is not updated in this phase)::
@@ -46,6 +49,7 @@ class InfoGANObjective:
         lambda_cont: weight of the continuous-code NLL.
         lambda_cat: weight of the categorical-code NLL.
         learned_variance: Q predicts log-variances of continuous codes.
+        info_in_d: weight of the MI loss in the ``D`` phase (0: Q is trained with G only).
     """
 
     phases = ("D", "G")
@@ -58,8 +62,10 @@ class InfoGANObjective:
         lambda_cont: float,
         lambda_cat: float,
         learned_variance: bool,
+        info_in_d: float = 0.0,
     ) -> None:
         self.generator = generator
+        self.info_in_d = info_in_d
         self.discriminator = discriminator
         self.latent = latent
         self.lambda_cont = lambda_cont
@@ -68,24 +74,33 @@ class InfoGANObjective:
         self._cont_weights: torch.Tensor | None = None
 
     # ------------------------------------------------------------------ pieces
-    def mi_loss(self, q_params: torch.Tensor, latents: Latents) -> torch.Tensor:
-        """Weighted MI loss (scalar, fp32) of Q's output for the latents that made the images."""
+    def mi_loss(
+        self, q_params: torch.Tensor, latents: Latents, lambda_cont: float | None = None, lambda_cat: float | None = None, log: bool = True
+    ) -> torch.Tensor:
+        """Weighted MI loss (scalar, fp32) of Q's output for the latents that made the images.
+
+        ``lambda_cont`` / ``lambda_cat`` default to the objective's weights; ``log`` reports the
+        NLLs (``Loss/Q/...``)."""
+        lambda_cont = self.lambda_cont if lambda_cont is None else lambda_cont
+        lambda_cat = self.lambda_cat if lambda_cat is None else lambda_cat
         logits, means, logvars = self.latent.split_q(q_params.float(), self.learned_variance)
         total = q_params.new_zeros((), dtype=torch.float32)
         if logits:
             nll_cat = torch.stack(
                 [w * categorical_nll(l, latents.codes_cat[:, i]).mean() for i, (l, w) in enumerate(zip(logits, self.latent.cat_weights))]
             ).sum()
-            entropy = sum(categorical_entropy(k) for k in self.latent.cat_sizes)
-            report("Loss/Q/categorical", nll_cat)
-            report("MI/categorical", entropy - sum(categorical_nll(l, latents.codes_cat[:, i]).mean() for i, l in enumerate(logits)))
-            total = total + self.lambda_cat * nll_cat
+            if log:
+                entropy = sum(categorical_entropy(k) for k in self.latent.cat_sizes)
+                report("Loss/Q/categorical", nll_cat)
+                report("MI/categorical", entropy - sum(categorical_nll(l, latents.codes_cat[:, i]).mean() for i, l in enumerate(logits)))
+            total = total + lambda_cat * nll_cat
         if self.latent.num_cont:
             if self._cont_weights is None or self._cont_weights.device != means.device:
                 self._cont_weights = self.latent.cont_weights.to(means.device)
             nll_cont = (gaussian_nll(means, latents.codes_cont, logvars).mean(0) * self._cont_weights).sum()
-            report("Loss/Q/continuous", nll_cont)
-            total = total + self.lambda_cont * nll_cont
+            if log:
+                report("Loss/Q/continuous", nll_cont)
+            total = total + lambda_cont * nll_cont
         return total
 
     def generate(self, batch_size: int, ctx: "PhaseContext") -> tuple[torch.Tensor, Latents]:
@@ -107,12 +122,14 @@ class InfoGANObjective:
 
     def _discriminator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
         with torch.no_grad():
-            fake_images, _ = self.generate(len(batch), ctx)
+            fake_images, latents = self.generate(len(batch), ctx)
         with ctx.autocast():
             logits_real, _ = self.discriminator(batch.real_images)
-            logits_fake, _ = self.discriminator(fake_images)
+            logits_fake, q_params = self.discriminator(fake_images)
         logits_real, logits_fake = logits_real.float(), logits_fake.float()
         loss_d = F.softplus(-logits_real).mean() + F.softplus(logits_fake).mean()
+        if self.info_in_d > 0:
+            loss_d = loss_d + self.mi_loss(q_params, latents, self.info_in_d, self.info_in_d, log=False)
         report("Loss/D", loss_d)
         report("D/real", torch.sigmoid(logits_real))
         report("D/fake", torch.sigmoid(logits_fake))

@@ -45,8 +45,9 @@ class InfoGANCRObjective(InfoGANObjective):
         lambda_cont: float,
         lambda_cat: float,
         learned_variance: bool,
+        info_in_d: float = 0.0,
     ) -> None:
-        super().__init__(generator, discriminator, latent, lambda_cont, lambda_cat, learned_variance)
+        super().__init__(generator, discriminator, latent, lambda_cont, lambda_cat, learned_variance, info_in_d)
         self.contrastive = contrastive
         self.alpha = 0.0
         self.gap = 0.0

@@ -33,6 +33,10 @@ class InfoGANConfig(ModelConfig):
         lambda_cont: weight of the continuous-code MI term.
         lambda_cat: weight of the categorical-code MI term.
         learned_variance: Q predicts a log-variance per continuous code (else sigma = 1).
+        info_in_d: weight of the MI loss in the D phase. 0 (default, the InfoGAN convention):
+            Q's head is optimized with G and the trunk by the GAN loss alone. > 0 (the
+            InfoGAN-CR reference's ``info_coe_infod``): Q's head joins D's optimizer and the
+            MI loss also trains the shared trunk.
     """
 
     name: str = "infogan"
@@ -41,14 +45,15 @@ class InfoGANConfig(ModelConfig):
     lambda_cont: float = 0.05
     lambda_cat: float = 1.0
     learned_variance: bool = False
+    info_in_d: float = 0.0
 
     def validate(self) -> None:
         if self.arch not in ("auto",) + ARCHITECTURES:
             raise ConfigError(f"model.arch must be auto, dsprites or mnist, got {self.arch!r}")
         if self.latent != "auto":
             LatentSpec(self.latent)
-        if self.lambda_cont < 0 or self.lambda_cat < 0:
-            raise ConfigError("model.lambda_cont and model.lambda_cat must be >= 0")
+        if self.lambda_cont < 0 or self.lambda_cat < 0 or self.info_in_d < 0:
+            raise ConfigError("model.lambda_cont, model.lambda_cat and model.info_in_d must be >= 0")
 
     def latent_spec(self, image_shape: tuple[int, int, int]) -> LatentSpec:
         """The parsed latent spec, resolving ``auto`` by image size."""
@@ -76,13 +81,16 @@ class InfoGANSystem(TrainingSystem):
             discriminator = discriminator.to(memory_format=torch.channels_last)
         self.networks = {"G": generator, "D": discriminator}
         self.make_ema("G", "D")
+        q_with_d = model.info_in_d > 0
+        g_params = list(generator.parameters()) + ([] if q_with_d else discriminator.q_head_parameters())
+        d_params = discriminator.d_parameters() + (discriminator.q_head_parameters() if q_with_d else [])
         self.optimizers = {
-            "G": self.adam(list(generator.parameters()) + discriminator.q_head_parameters(), config.optim.lr_g, config, device),
-            "D": self.adam(discriminator.d_parameters(), config.optim.lr_d, config, device),
+            "G": self.adam(g_params, config.optim.lr_g, config, device),
+            "D": self.adam(d_params, config.optim.lr_d, config, device),
         }
         self.phases = [Phase("D", "D"), Phase("G", "G")]
         self.objective = InfoGANObjective(
-            generator, discriminator, self.latent, model.lambda_cont, model.lambda_cat, model.learned_variance
+            generator, discriminator, self.latent, model.lambda_cont, model.lambda_cat, model.learned_variance, model.info_in_d
         )
 
     @staticmethod

@@ -32,7 +32,7 @@ class InfoGANCRConfig(InfoGANConfig):
     Attributes:
         alpha: weight of the contrastive term once active.
         alpha_start: iteration from which the contrastive term is on (0 = from the start).
-        gap: minimum distance of the non-shared codes in a pair (in [0, 1)).
+        gap: minimum distance of the non-shared codes in a pair (in [0, 2); codes live in [-1, 1]).
         gap_schedule: progressive gap as ``[[from_step, gap], ...]`` (overrides ``gap`` from
             each listed step on; empty: constant ``gap``).
         g_steps: generator updates per iteration (the paper uses 2).
@@ -50,8 +50,8 @@ class InfoGANCRConfig(InfoGANConfig):
         if self.alpha < 0 or self.alpha_start < 0:
             raise ConfigError("model.alpha and model.alpha_start must be >= 0")
         for gap in [self.gap] + [entry[1] for entry in self.gap_schedule if len(entry) == 2]:
-            if not 0 <= gap < 1:
-                raise ConfigError(f"gaps must be in [0, 1), got {gap}")
+            if not 0 <= gap < 2:
+                raise ConfigError(f"gaps must be in [0, 2), got {gap}")
         if any(len(entry) != 2 for entry in self.gap_schedule):
             raise ConfigError("model.gap_schedule entries must be [from_step, gap] pairs")
         if self.g_steps < 1:
@@ -75,7 +75,8 @@ class InfoGANCRSystem(InfoGANSystem):
         self.phases = [Phase("D", "D"), Phase("H", "H"), Phase("G", "G", repeats=model.g_steps)]
         base = self.objective
         self.objective = InfoGANCRObjective(
-            base.generator, base.discriminator, contrastive, self.latent, base.lambda_cont, base.lambda_cat, base.learned_variance
+            base.generator, base.discriminator, contrastive, self.latent, base.lambda_cont, base.lambda_cat,
+            base.learned_variance, base.info_in_d,
         )
         self._applied: tuple[float, float] | None = None
         self.reinitializations = 0
@@ -128,7 +129,7 @@ class InfoGANCRRecipe:
             raise ConfigError(f"unknown preset {preset!r} for {self.name}; available: {', '.join(self.presets)}")
         optim = OptimConfig(lr_g=1e-3, lr_d=2e-3, lr_h=2e-3, beta1=0.5, beta2=0.999)
         if preset == "paper":
-            model = InfoGANCRConfig(lambda_cont=0.05, alpha=2.0, alpha_start=288_000, gap=0.0, g_steps=2)
+            model = InfoGANCRConfig(lambda_cont=0.05, info_in_d=0.05, alpha=2.0, alpha_start=288_000, gap=0.0, g_steps=2)
             train = TrainConfig(steps=322_560, batch_size=64, log_every=500, sample_every=5000, checkpoint_every=5000)
         else:
             model = InfoGANCRConfig(lambda_cont=0.05, alpha=2.0, alpha_start=0, gap=0.0, g_steps=1)

@@ -14,7 +14,7 @@ from infogan_kit.objectives.contrastive import alpha_at, gap_at, sample_pairs
 from infogan_kit.recipes import get_recipe
 
 
-@pytest.mark.parametrize("gap", [0.0, 0.3, 0.9])
+@pytest.mark.parametrize("gap", [0.0, 0.3, 0.9, 1.9])
 def test_pair_sampling_rules(gap: float) -> None:
     spec = LatentSpec("cat4+cont5+noise7")
     first, second, shared = sample_pairs(spec, 4000, gap, torch.Generator().manual_seed(0))
@@ -39,14 +39,16 @@ def test_pair_sampling_rules(gap: float) -> None:
         assert (first.codes_cont[not_shared, 0] != second.codes_cont[not_shared, 0]).float().mean() > 0.99
 
 
-def test_far_sampling_is_uniform_on_the_allowed_set() -> None:
+def test_far_pairs_are_uniform_on_the_allowed_set() -> None:
     spec = LatentSpec("cont2+noise1")
-    first, second, shared = sample_pairs(spec, 20000, 0.5, torch.Generator().manual_seed(1))
-    anchor_zero = first.codes_cont[:, 0].abs() < 0.05
-    values = second.codes_cont[anchor_zero & (shared != 0), 0]
-    # anchor ~ 0, gap 0.5: allowed [-1, -0.5] u [0.5, 1], equal halves.
-    assert (values.abs() >= 0.45).all()
-    assert abs((values > 0).float().mean().item() - 0.5) < 0.08
+    first, second, shared = sample_pairs(spec, 40000, 0.5, torch.Generator().manual_seed(1))
+    rows = shared != 0
+    a, b = first.codes_cont[rows, 0], second.codes_cont[rows, 0]
+    assert ((a - b).abs() >= 0.5 - 1e-6).all()
+    # Uniform on {|a - b| >= 0.5}: P(|a - b| >= 1) = (1/2)^2 / (1.5/2)^2 = 4/9; symmetric in a and b.
+    assert abs(((a - b).abs() >= 1).float().mean().item() - 4 / 9) < 0.02
+    assert abs((a > b).float().mean().item() - 0.5) < 0.02
+    assert abs(a.mean().item()) < 0.02 and a.min() >= -1 and a.max() <= 1
 
 
 def test_schedules() -> None:
