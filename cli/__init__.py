@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "traverse": "traverse:traverse",
     "datasets": "datasets:datasets",
     "evaluate": "evaluate:evaluate",
+    "compare": "compare:compare",
+    "select": "select:select",
 }
 
 

@@ -1,0 +1,69 @@
+"""``infogan compare RUN... [--out DIR] [--protocol dlib|fast]``: score runs under one protocol
+and write a report (Markdown, CSV, JSON, bar charts, a traversal panel and one HTML file).
+
+Stored results in each run's ``metrics.json`` are reused when they were made with the same
+protocol (name and sample sizes), seed and checkpoint step; missing ones are evaluated and
+merged into that file. Results of different protocols are never shown together.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from infogan_kit.errors import MetricError
+
+
+def _check_protocol(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from infogan_kit.metrics import get_protocol
+
+    if value is None:
+        return None
+    try:
+        return get_protocol(value).name
+    except MetricError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def _check_metrics(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from infogan_kit.metrics import resolve_names
+
+    try:
+        resolve_names(value)
+    except MetricError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+    return value
+
+
+@click.command("compare")
+@click.argument("runs", nargs=-1, required=True, metavar="RUN...")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the report (default: checkpoints/compare-<time>/).")
+@click.option("--protocol", default=None, callback=_check_protocol,
+              help="'dlib' (comparable with published numbers) or 'fast' (seconds; NOT comparable). "
+                   "Default: the protocol every run already has results for, else dlib.")
+@click.option("--metrics", "names", default="all", show_default=True, callback=_check_metrics,
+              help="'all' or a comma-separated list, e.g. mig,dci,factor_vae.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Evaluation seed; also the seed of every traversal.")
+@click.option("--data-path", default=None, help="Override the runs' recorded dataset file.")
+@click.option("--device", default=None, help="auto, cpu or cuda.")
+@click.pass_context
+def compare(ctx: click.Context, runs: tuple[str, ...], out: Path | None, protocol: str | None, names: str,
+            seed: int, data_path: str | None, device: str | None) -> None:
+    """Compare trained RUNs (directories or checkpoints) under one metric protocol.
+
+    Prints a table (model, family, steps, wall time, every metric; runs of one model with
+    different seeds as mean +- std) and writes report.md, report.html, scores.csv,
+    scores.json, a bar chart per metric and a traversal panel into --out.
+    """
+    if len(set(runs)) != len(runs):
+        ctx.fail("each RUN may be given only once")
+    from infogan_kit.compare import compare_runs, format_text_table, write_report
+
+    comparison = compare_runs(runs, protocol=protocol, names=names, seed=seed, device=device, data_path=data_path)
+    click.echo(format_text_table(comparison))
+    for note in comparison.notes:
+        click.echo(f"note: {note}")
+    files = write_report(comparison, out)
+    click.echo(f"\nreport written to {files['report.html'].parent} ({', '.join(sorted(files))})")
