@@ -25,8 +25,17 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data.base import FactorDataset
+
 from ..errors import MetricError
-from .sampling import DEFAULT_CHUNK_ROWS, RepresentFactors, check_sampling_sizes, represent_numpy, sample_uniform_factors
+from .sampling import (
+    DEFAULT_CHUNK_ROWS,
+    RepresentFactors,
+    check_sampling_sizes,
+    represent_numpy,
+    resolve_representation,
+    sample_uniform_factors,
+)
 
 def beta_vae_points(
     represent_factors: RepresentFactors,
@@ -71,7 +80,7 @@ def beta_vae_points(
 
 def beta_vae(
     represent_factors: RepresentFactors,
-    factor_sizes: Sequence[int],
+    factor_sizes: Sequence[int] | FactorDataset,
     generator: torch.Generator,
     *,
     batch_size: int = 64,
@@ -79,11 +88,16 @@ def beta_vae(
     num_eval: int = 5_000,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> dict[str, float]:
-    """BetaVAE score of a representation of factors (disentanglement_lib's definition).
+    """BetaVAE score of a representation (disentanglement_lib's definition).
+
+    Two call forms: ``beta_vae(represent_factors, factor_sizes, generator)`` and
+    ``beta_vae(model.represent, dataset, generator)`` (images rendered from the sampled factors
+    and represented in batches on the model's device).
 
     Args:
-        represent_factors: ``factors LongTensor [n, K] -> codes [n, D]`` (numpy or torch).
-        factor_sizes: classes per factor.
+        represent_factors: ``factors LongTensor [n, K] -> codes [n, D]`` (numpy or torch), or a
+            model's ``represent(images [n, C, H, W]) -> codes [n, D]`` when a dataset is given.
+        factor_sizes: classes per factor, or a :class:`~infogan_kit.data.FactorDataset`.
         generator: CPU ``torch.Generator``; the result is a function of its state.
         batch_size: pairs per point (dlib: 64).
         num_train: training points (dlib: 10,000).
@@ -97,6 +111,7 @@ def beta_vae(
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
+    represent_factors, factor_sizes = resolve_representation(represent_factors, factor_sizes, generator)
     check_sampling_sizes(factor_sizes, batch_size, num_train, num_eval)
     train_features, train_labels = beta_vae_points(
         represent_factors, factor_sizes, generator, num_train, batch_size=batch_size, chunk_rows=chunk_rows

@@ -28,8 +28,17 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..data.base import FactorDataset
+
 from ..errors import MetricError
-from .sampling import DEFAULT_CHUNK_ROWS, RepresentFactors, check_sampling_sizes, represent_numpy, sample_uniform_factors
+from .sampling import (
+    DEFAULT_CHUNK_ROWS,
+    RepresentFactors,
+    check_sampling_sizes,
+    represent_numpy,
+    resolve_representation,
+    sample_uniform_factors,
+)
 
 
 def global_variances(
@@ -120,7 +129,7 @@ def majority_vote_accuracy(votes: np.ndarray, classifier: np.ndarray) -> float:
 
 def factor_vae(
     represent_factors: RepresentFactors,
-    factor_sizes: Sequence[int],
+    factor_sizes: Sequence[int] | FactorDataset,
     generator: torch.Generator,
     *,
     batch_size: int = 64,
@@ -130,11 +139,16 @@ def factor_vae(
     prune_threshold: float = 0.05,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> dict[str, float]:
-    """FactorVAE score of a representation of factors (disentanglement_lib's definition).
+    """FactorVAE score of a representation (disentanglement_lib's definition).
+
+    Two call forms: ``factor_vae(represent_factors, factor_sizes, generator)`` and
+    ``factor_vae(model.represent, dataset, generator)`` (images rendered from the sampled
+    factors and represented in batches on the model's device).
 
     Args:
-        represent_factors: ``factors LongTensor [n, K] -> codes [n, D]`` (numpy or torch).
-        factor_sizes: classes per factor.
+        represent_factors: ``factors LongTensor [n, K] -> codes [n, D]`` (numpy or torch), or a
+            model's ``represent(images [n, C, H, W]) -> codes [n, D]`` when a dataset is given.
+        factor_sizes: classes per factor, or a :class:`~infogan_kit.data.FactorDataset`.
         generator: CPU ``torch.Generator``; the result is a function of its state.
         batch_size: points per vote (dlib: 64).
         num_train, num_eval: training / evaluation votes (dlib: 10,000 / 5,000).
@@ -146,6 +160,7 @@ def factor_vae(
         ``{"train_accuracy": float, "eval_accuracy": float, "num_active_dims": int}``
         (chance accuracy is about ``1 / K``; all zero when every dimension is pruned).
     """
+    represent_factors, factor_sizes = resolve_representation(represent_factors, factor_sizes, generator)
     sizes = check_sampling_sizes(factor_sizes, batch_size, num_train, num_eval, num_variance_estimate)
     if num_variance_estimate < 2:
         raise MetricError("num_variance_estimate must be at least 2 (variance with ddof=1)")

@@ -17,7 +17,7 @@ from one seed.
 from __future__ import annotations
 
 import zlib
-from typing import Callable, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 import torch
@@ -141,6 +141,35 @@ def model_representation(
         return np.concatenate(chunks, axis=0)
 
     return represent_factors
+
+
+def module_device(represent: Any) -> torch.device:
+    """The device of an ``nn.Module``'s first parameter (CPU for anything else)."""
+    if isinstance(represent, torch.nn.Module):
+        for parameter in represent.parameters():
+            return parameter.device
+    return torch.device("cpu")
+
+
+def resolve_representation(
+    represent: Callable[[torch.Tensor], Codes], grid: Any, generator: torch.Generator
+) -> tuple[RepresentFactors, tuple[int, ...]]:
+    """Accept both call forms of the sampling metrics.
+
+    Args:
+        represent: a representation of factors, or (when ``grid`` is a dataset) a model's
+            ``represent(images) -> codes``.
+        grid: ``factor_sizes`` (a sequence of ints), or a :class:`~infogan_kit.data.FactorDataset`.
+        generator: the metric's generator (also feeds the dataset's per-image randomness).
+
+    Returns:
+        ``(represent_factors, factor_sizes)``; with a dataset, images are rendered and
+        represented in batches of 256 on the model's device.
+    """
+    if hasattr(grid, "images") and hasattr(grid, "factor_sizes"):
+        wrapped = model_representation(represent, grid, device=module_device(represent), generator=generator)
+        return wrapped, tuple(int(size) for size in grid.factor_sizes)
+    return represent, tuple(grid)
 
 
 def lookup_representation(codes_by_index: np.ndarray, factor_sizes: Sequence[int]) -> RepresentFactors:

@@ -3,7 +3,8 @@
 Three entry points, one per kind of input:
 
 * :func:`evaluate`: a model's ``represent(images) -> codes`` and a FactorDataset (factors
-  sampled uniformly, images rendered and represented in batches on the model's device);
+  sampled uniformly, images rendered and represented in batches on the model's device), and
+  optionally its ``generate(n, generator) -> images`` for the image-quality metrics;
 * :func:`evaluate_codes`: precomputed codes and factors (``infogan evaluate --codes``);
 * :func:`evaluate_representation`: any representation of factors (the core of :func:`evaluate`;
   benchmarks and tests use it with functions of the factors).
@@ -20,6 +21,14 @@ import numpy as np
 import torch
 
 from ..errors import MetricError
+from .image_quality import (
+    IMAGE_METRIC_NAMES,
+    ImageQualityOptions,
+    estimator_description,
+    image_quality_options,
+    image_quality_record,
+    plan_image_metrics,
+)
 from .protocol import Protocol, get_protocol
 from .registry import METRICS, MetricInputs, resolve_names, run_suite
 from .results import build_result
@@ -31,10 +40,14 @@ from .sampling import (
     grid_lookup_table,
     lookup_representation,
     model_representation,
+    module_device,
     represent_numpy,
     sample_uniform_factors,
 )
 from .utils import check_codes_factors
+
+GenerateImages = Callable[[int, torch.Generator], torch.Tensor]
+"""``(n, CPU torch.Generator) -> images [n, C, H, W]`` in ``[0, 1]`` of a generative model."""
 
 
 def evaluate_representation(
@@ -47,6 +60,8 @@ def evaluate_representation(
     dataset: Any = None,
     representation: dict[str, Any] | None = None,
     n_jobs: int | None = None,
+    generate_images: GenerateImages | None = None,
+    image_options: ImageQualityOptions | None = None,
 ) -> dict[str, Any]:
     """Run a suite on any representation of factors (the core of :func:`evaluate`).
 
@@ -63,6 +78,11 @@ def evaluate_representation(
         dataset: the FactorDataset behind the representation, if any (recorded in the config).
         representation: description recorded as ``config.representation``.
         n_jobs: parallel workers for estimator fits (None = every core).
+        generate_images: a generator's ``(n, generator) -> images``; enables the image metrics
+            (``fd``, ``kid``, ``inception_fid``, ``inception_kid``), which compare its images
+            with ``dataset``'s.
+        image_options: sizes, Inception file, cache and device of the image metrics
+            (:class:`~infogan_kit.metrics.image_quality.ImageQualityOptions`).
 
     Returns:
         the result object (see :mod:`infogan_kit.metrics.results`).
@@ -71,7 +91,11 @@ def evaluate_representation(
     selected, selected_all = resolve_names(names)
     sizes = check_sampling_sizes(factor_sizes, 2, 1)
     start = time.perf_counter()
-    inputs = MetricInputs(chosen, int(seed), factor_sizes=sizes, represent_factors=represent_factors, dataset=dataset, n_jobs=n_jobs)
+    inputs = MetricInputs(chosen, int(seed), factor_sizes=sizes, represent_factors=represent_factors, dataset=dataset,
+                          generate_images=generate_images, n_jobs=n_jobs)
+    image_notes: list[str] = []
+    if generate_images is not None:
+        selected, image_notes = plan_image_metrics(selected, dataset, chosen, image_options)
     timings: dict[str, float] = {}
     if any(METRICS.get(name).kind == "array" for name in selected):
         draw_start = time.perf_counter()
@@ -81,11 +105,25 @@ def evaluate_representation(
         inputs.codes_train, inputs.codes_test = codes[: chosen.num_train], codes[chosen.num_train :]
         inputs.factors_train, inputs.factors_test = factors_np[: chosen.num_train], factors_np[chosen.num_train :]
         timings["array_codes"] = round(time.perf_counter() - draw_start, 4)
-    metrics, notes, metric_timings = run_suite(inputs, selected, selected_all=selected_all)
-    timings.update(metric_timings)
-    timings["total"] = round(time.perf_counter() - start, 4)
-    config = _config(chosen, seed, dataset, representation or {"kind": "function"}, list(metrics), chosen.sizes())
-    return build_result(chosen, config, metrics, notes, timings)
+    with image_quality_options(image_options):
+        metrics, notes, metric_timings = run_suite(inputs, selected, selected_all=selected_all)
+        timings.update(metric_timings)
+        timings["total"] = round(time.perf_counter() - start, 4)
+        config = _config(chosen, seed, dataset, representation or {"kind": "function"}, list(metrics), chosen.sizes())
+        _record_image_quality(config, list(metrics), dataset, chosen)
+    return build_result(chosen, config, metrics, image_notes + notes, timings)
+
+
+def _record_image_quality(config: dict[str, Any], ran: list[str], dataset: Any, protocol: Protocol) -> None:
+    """Add the image metrics' sizes, networks and sha256 (in their estimator lines) to ``config``."""
+    record = image_quality_record(ran, dataset, protocol)
+    if not record:
+        return
+    config["image_quality"] = record
+    config["sizes"]["image_quality"] = record["sizes"]
+    for name in ran:
+        if name in IMAGE_METRIC_NAMES:
+            config["estimators"][name] = estimator_description(name, record)
 
 
 def evaluate(
@@ -98,12 +136,15 @@ def evaluate(
     batch_size: int = 256,
     *,
     n_jobs: int | None = None,
+    generate: GenerateImages | None = None,
+    image_options: ImageQualityOptions | None = None,
 ) -> dict[str, Any]:
-    """Score a model's representation on a ground-truth dataset.
+    """Score a model's representation on a ground-truth dataset (and its images, with ``generate``).
 
     Factors are sampled uniformly; images are rendered with ``dataset.images`` and represented
     in batches of ``batch_size`` on ``device`` without gradients (an ``nn.Module`` is put in eval
-    mode for the duration and restored after).
+    mode for the duration and restored after). Without ``generate`` the image metrics do not
+    apply (left out of ``"all"``, a note when named), as before.
 
     Args:
         represent: float images ``[n, C, H, W]`` in ``[0, 1]`` -> codes ``[n, D]``.
@@ -115,13 +156,17 @@ def evaluate(
             else CPU).
         batch_size: images per ``represent`` call.
         n_jobs: parallel workers for estimator fits (None = every core).
+        generate: ``(n, CPU torch.Generator) -> images [n, C, H, W]`` in ``[0, 1]`` (for a
+            ``Run``: ``image_quality.seeded_generate(run.generate)``); enables ``fd``, ``kid``
+            and, with ``image_options.inception_weights``, ``inception_fid`` / ``inception_kid``.
+        image_options: settings of the image metrics (default ``ImageQualityOptions()``).
 
     Returns:
         the result object (see :mod:`infogan_kit.metrics.results`).
     """
     if not getattr(dataset, "has_factors", False):
         raise MetricError(f"dataset {getattr(dataset, 'name', dataset)!r} has no ground-truth factors to evaluate on")
-    target = torch.device(device) if device is not None else _module_device(represent)
+    target = torch.device(device) if device is not None else module_device(represent)
     was_training = isinstance(represent, torch.nn.Module) and represent.training
     if isinstance(represent, torch.nn.Module):
         represent.eval()
@@ -133,17 +178,11 @@ def evaluate(
         return evaluate_representation(
             represent_factors, dataset.factor_sizes, names, protocol, seed,
             dataset=dataset, representation=description, n_jobs=n_jobs,
+            generate_images=generate, image_options=image_options,
         )
     finally:
         if was_training:
             represent.train()
-
-
-def _module_device(represent: Any) -> torch.device:
-    if isinstance(represent, torch.nn.Module):
-        for parameter in represent.parameters():
-            return parameter.device
-    return torch.device("cpu")
 
 
 def _callable_name(represent: Any) -> str:

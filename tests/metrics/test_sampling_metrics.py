@@ -160,6 +160,20 @@ def test_model_representation_batches_without_grad() -> None:
         np.testing.assert_allclose(codes, net(dataset.images(factors)).double().numpy(), rtol=1e-6)
 
 
+def test_model_and_dataset_call_form() -> None:
+    """``factor_vae(model.represent, dataset, generator)`` = the same on the wrapped representation."""
+    from infogan_kit.data import load_dataset
+
+    dataset = load_dataset("dsprites")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64 * 64, 4))
+    sizes = {"batch_size": 8, "num_train": 40, "num_eval": 20}
+    direct = factor_vae(net, dataset, gen(), num_variance_estimate=200, **sizes)
+    wrapped = factor_vae(model_representation(net, dataset), dataset.factor_sizes, gen(), num_variance_estimate=200, **sizes)
+    assert direct == wrapped and direct["num_active_dims"] >= 1
+    assert set(beta_vae(net, dataset, gen(), **sizes)) == {"train_accuracy", "eval_accuracy"}
+
+
 def test_bad_representation_output_is_a_metric_error() -> None:
     with pytest.raises(MetricError, match="NaN or inf"):
         beta_vae(lambda f: np.full((len(f), 3), np.nan), GRID, gen(), **SMALL)
