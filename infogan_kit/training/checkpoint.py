@@ -113,3 +113,31 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{file} has checkpoint format version {state.get('format_version')}; this infogan-kit reads version {FORMAT_VERSION}"
         )
     return state
+
+
+INFERENCE_ONLY_DROPPED = ("optimizers", "scalers", "rng", "rng_per_rank")
+"""What :func:`export_for_inference` removes: everything only a resume needs."""
+
+
+def export_for_inference(source: str | Path, target_dir: str | Path) -> Path:
+    """Write a small copy of a run for sampling, traversals and evaluation (not for resuming).
+
+    The newest checkpoint of ``source`` is saved into ``target_dir`` without optimizer, scaler
+    and RNG states (marked ``inference_only``); ``config.json`` and ``metrics.json`` are copied.
+
+    Returns:
+        the written checkpoint path.
+    """
+    import shutil
+
+    state = load_checkpoint(source)
+    checkpoint = resolve_checkpoint(source)
+    run_dir = checkpoint.parent
+    target = Path(target_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "metrics.json"):
+        if (run_dir / name).exists():
+            shutil.copyfile(run_dir / name, target / name)
+    slim = {key: value for key, value in state.items() if key not in INFERENCE_ONLY_DROPPED and key not in ("format", "format_version")}
+    slim["inference_only"] = True
+    return save_checkpoint(slim, target, int(state["step"]), keep=1)

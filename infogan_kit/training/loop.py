@@ -135,6 +135,11 @@ class Trainer:
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict` output (the networks must match the config)."""
+        if state.get("inference_only"):
+            raise InfoganError(
+                "this checkpoint was exported for inference only (no optimizer or RNG state): it can be sampled, "
+                "traversed and evaluated, but not resumed"
+            )
         system = self.system
         try:
             for name, network in system.networks.items():

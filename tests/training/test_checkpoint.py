@@ -77,3 +77,20 @@ def test_corrupt_foreign_and_missing(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(CheckpointError, match="holds no checkpoint"):
         ckpt.load_checkpoint(empty)
+
+
+def test_export_for_inference_is_small_loadable_and_not_resumable(tiny_run_dir: Path, tmp_path: Path) -> None:
+    from infogan_kit.errors import InfoganError
+    from infogan_kit.run import load_run
+    from infogan_kit.training.api import train
+
+    from ..conftest import tiny_config
+
+    exported = ckpt.export_for_inference(tiny_run_dir, tmp_path / "slim")
+    full = ckpt.list_checkpoints(tiny_run_dir)[-1]
+    assert exported.stat().st_size < 0.6 * full.stat().st_size
+    assert (tmp_path / "slim" / "config.json").exists() and (tmp_path / "slim" / "metrics.json").exists()
+    images = torch.rand(8, 1, 64, 64)
+    assert torch.equal(load_run(tmp_path / "slim").represent(images), load_run(tiny_run_dir).represent(images))
+    with pytest.raises(InfoganError, match="inference only"):
+        train(tiny_config(steps=6), resume=tmp_path / "slim")
