@@ -170,3 +170,26 @@ register_metric(
     description="best one-to-one matching of the categorical code's classes to the labels (Hungarian)",
     applies=_label_accuracy_applies,
 )
+
+
+# ------------------------------------------------------------------ image quality (kind "image": need a generator)
+from .image_quality import (  # noqa: E402
+    ImageQualityOptions,
+    compute_fd,
+    compute_inception_fid,
+    compute_inception_kid,
+    compute_kid,
+    image_quality_options,
+    seeded_generate,
+)
+
+_KID_KEYS = ("kid_mean", "kid_std")
+register_metric("fd", compute_fd, kind="image", keys=("fd",),
+                description="Frechet distance of the shipped factor-classifier features (sha256 in config.image_quality)")
+register_metric("kid", compute_kid, kind="image", keys=_KID_KEYS,
+                description="KID (unbiased cubic-polynomial MMD^2 over subsets) of the shipped factor-classifier features")
+register_metric("inception_fid", compute_inception_fid, kind="image", keys=("fid",),
+                description="Frechet distance of a user-supplied TorchScript Inception network's features")
+register_metric("inception_kid", compute_inception_kid, kind="image", keys=_KID_KEYS,
+                description="KID of a user-supplied TorchScript Inception network's features")
+__all__ += ["ImageQualityOptions", "image_quality_options", "seeded_generate"]
