@@ -61,6 +61,12 @@ class FactorDataset:
     image_shape: tuple[int, int, int] = (1, 64, 64)
     has_factors: bool = True
     variant: str = "procedural"
+    needs_file: str = "no"
+    """``"no"`` (procedural), ``"optional"`` (procedural unless a file is given) or ``"yes"``."""
+    source: str = ""
+    """Where the official file can be obtained (empty for procedural data)."""
+    description: str = ""
+    """One sentence shown by ``infogan datasets``."""
 
     # ------------------------------------------------------------------ factor grid
     @property
@@ -218,9 +224,22 @@ class FactorDataset:
         return _GridTorchDataset(self)
 
     # ------------------------------------------------------------------ description
+    @classmethod
+    def describe(cls) -> DatasetInfo:
+        """What ``infogan datasets`` lists for this dataset (from the class attributes; no file is opened)."""
+        return DatasetInfo(
+            name=cls.name,
+            factor_names=cls.factor_names,
+            factor_sizes=cls.factor_sizes,
+            image_shape=cls.image_shape,
+            needs_file=cls.needs_file,
+            source=cls.source,
+            description=cls.description,
+        )
+
     def info(self) -> DatasetInfo:
         """The dataset's :class:`DatasetInfo` (what ``infogan datasets`` prints)."""
-        raise NotImplementedError
+        return self.describe()
 
     def __repr__(self) -> str:
         return (

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from .base import DatasetInfo, FactorDataset
+from .base import FactorDataset
 from .sprites import NUM_ORIENTATIONS, NUM_POSITIONS, NUM_SCALES, SHAPES, SpriteRenderer, factor_values
 
 DSPRITES_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
@@ -46,6 +46,8 @@ class DSprites(FactorDataset):
     factor_sizes = (len(SHAPES), NUM_SCALES, NUM_ORIENTATIONS, NUM_POSITIONS, NUM_POSITIONS)
     image_shape = (1, 64, 64)
     description = "binary 2D sprites (square, ellipse, heart); rendered procedurally unless a file is given"
+    needs_file = "optional"
+    source = DSPRITES_URL
 
     def __init__(self, path: str | Path | None = None, source: str | None = None) -> None:
         from ..errors import DatasetError
@@ -76,21 +78,6 @@ class DSprites(FactorDataset):
     def _render(self, factors: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
         return self.masks(factors, device).to(torch.float32).unsqueeze(1)
 
-    @classmethod
-    def describe(cls) -> DatasetInfo:
-        """What ``infogan datasets`` lists for this dataset."""
-        return DatasetInfo(
-            name=cls.name,
-            factor_names=cls.factor_names,
-            factor_sizes=cls.factor_sizes,
-            image_shape=cls.image_shape,
-            needs_file="optional",
-            source=DSPRITES_URL,
-            description=cls.description,
-        )
-
-    def info(self) -> DatasetInfo:
-        return self.describe()
 
 
 def _uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:

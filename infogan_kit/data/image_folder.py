@@ -79,6 +79,8 @@ class ImageFolder(FactorDataset):
     has_factors = False
     variant = "folder"
     description = "any folder of png/jpg/jpeg/bmp/webp images (no factors; for training and image quality)"
+    needs_file = "yes"
+    source = "your own folder of images (path=FOLDER; options resolution, channels)"
 
     def __init__(self, path: str | Path | None = None, resolution: int = 64, channels: int = 3) -> None:
         if path is None:
@@ -125,19 +127,6 @@ class ImageFolder(FactorDataset):
     def as_torch_dataset(self) -> torch.utils.data.Dataset:
         """A map-style Dataset: item i = ``(image [C, R, R], empty factors LongTensor [0])``."""
         return _FolderImages(self)
-
-    @classmethod
-    def describe(cls) -> DatasetInfo:
-        """What ``infogan datasets`` lists for this dataset."""
-        return DatasetInfo(
-            name=cls.name,
-            factor_names=cls.factor_names,
-            factor_sizes=cls.factor_sizes,
-            image_shape=cls.image_shape,
-            needs_file="yes",
-            source="your own folder of images (path=FOLDER; options resolution, channels)",
-            description=cls.description,
-        )
 
     def info(self) -> DatasetInfo:
         return dataclasses.replace(self.describe(), image_shape=self.image_shape)

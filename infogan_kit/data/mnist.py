@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import DatasetError
-from .base import DatasetInfo, FactorDataset
+from .base import FactorDataset
 from .files import data_root
 
 IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -131,6 +131,7 @@ class MNIST(FactorDataset):
     variant = "file"
     description = "MNIST handwritten digits (local IDX files); the label is the one factor"
     source = MNIST_URL
+    needs_file = "yes"
     _data_subdir = "mnist"
     _torchvision_dir = "MNIST"
     _fallback_dirs: tuple[Path, ...] = ()
@@ -237,23 +238,6 @@ class MNIST(FactorDataset):
     def as_torch_dataset(self) -> torch.utils.data.Dataset:
         """A map-style Dataset over the real images: item i = ``(image [1, 28, 28], factors [1])``."""
         return _LabelledImages(self)
-
-    @classmethod
-    def describe(cls) -> DatasetInfo:
-        """What ``infogan datasets`` lists for this dataset."""
-        return DatasetInfo(
-            name=cls.name,
-            factor_names=cls.factor_names,
-            factor_sizes=cls.factor_sizes,
-            image_shape=cls.image_shape,
-            needs_file="yes",
-            source=cls.source,
-            description=cls.description,
-        )
-
-    def info(self) -> DatasetInfo:
-        return self.describe()
-
 
 class FashionMNIST(MNIST):
     """Fashion-MNIST (Zalando) from local IDX files; falls back to the Debian package's copy."""

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import DatasetError
-from .base import DatasetInfo, FactorDataset
+from .base import FactorDataset
 from .files import (
     gather_rows,
     memmap_npz_member,
@@ -69,10 +69,12 @@ class MPI3DToy(FactorDataset):
     image_shape = (3, 64, 64)
     variant = "file"
     description = "MPI3D robot-arm scenes, simple synthetic renders (toy)"
+    needs_file = "yes"
+    source = f"{MPI3D_URL} (file {filename})"
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = resolve_data_file(path, self.filename, self.name, self.source())
-        with official_file_errors(self.path, self.filename, self.source()):
+        self.path = resolve_data_file(path, self.filename, self.name, self.source)
+        with official_file_errors(self.path, self.filename, self.source):
             keys = npz_keys(self.path)
             if "images" not in keys:
                 raise DatasetError(f"missing array 'images' (found {sorted(keys)})")
@@ -86,39 +88,18 @@ class MPI3DToy(FactorDataset):
                 )
             self._images = memmap_npz_member(member)
 
-    @classmethod
-    def source(cls) -> str:
-        """Where the official file can be obtained."""
-        return f"{MPI3D_URL} (file {cls.filename})"
-
     def _render(self, factors: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
         index = self.factors_to_index(factors.cpu()).numpy()
-        with official_file_errors(self.path, self.filename, self.source()):
+        with official_file_errors(self.path, self.filename, self.source):
             rows = gather_rows(self._images, index)
         return uint8_rows_to_images(rows, device)
-
-    @classmethod
-    def describe(cls) -> DatasetInfo:
-        """What ``infogan datasets`` lists for this dataset."""
-        return DatasetInfo(
-            name=cls.name,
-            factor_names=cls.factor_names,
-            factor_sizes=cls.factor_sizes,
-            image_shape=cls.image_shape,
-            needs_file="yes",
-            source=cls.source(),
-            description=cls.description,
-        )
-
-    def info(self) -> DatasetInfo:
-        return self.describe()
-
 
 class MPI3DRealistic(MPI3DToy):
     """MPI3D-realistic: the same scenes rendered realistically (official ``mpi3d_realistic.npz``)."""
 
     name = "mpi3d_realistic"
     filename = "mpi3d_realistic.npz"
+    source = f"{MPI3D_URL} (file {filename})"
     description = "MPI3D robot-arm scenes, realistic renders"
 
 
@@ -127,4 +108,5 @@ class MPI3DReal(MPI3DToy):
 
     name = "mpi3d_real"
     filename = "mpi3d_real.npz"
+    source = f"{MPI3D_URL} (file {filename})"
     description = "MPI3D robot-arm scenes, real camera images"

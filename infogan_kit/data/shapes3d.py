@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..errors import DatasetError
-from .base import DatasetInfo, FactorDataset
+from .base import FactorDataset
 from .files import official_file_errors, resolve_data_file, uint8_rows_to_images
 
 SHAPES3D_FILE = "3dshapes.h5"
@@ -57,6 +57,8 @@ class Shapes3D(FactorDataset):
     image_shape = (3, 64, 64)
     variant = "file"
     description = "RGB renders of a 3D object in a room (DeepMind 3DShapes); official h5 file only"
+    needs_file = "yes"
+    source = SHAPES3D_URL
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = resolve_data_file(path, SHAPES3D_FILE, self.name, SHAPES3D_URL)
@@ -131,21 +133,6 @@ class Shapes3D(FactorDataset):
             rows = read_rows(self._file()["images"], unique)
         return uint8_rows_to_images(rows[inverse.reshape(-1)], device)
 
-    @classmethod
-    def describe(cls) -> DatasetInfo:
-        """What ``infogan datasets`` lists for this dataset."""
-        return DatasetInfo(
-            name=cls.name,
-            factor_names=cls.factor_names,
-            factor_sizes=cls.factor_sizes,
-            image_shape=cls.image_shape,
-            needs_file="yes",
-            source=SHAPES3D_URL,
-            description=cls.description,
-        )
-
-    def info(self) -> DatasetInfo:
-        return self.describe()
 
 
 def read_rows(dataset: Any, sorted_rows: np.ndarray) -> np.ndarray:
