@@ -2,6 +2,9 @@
 
 For each model, in one process, with the same threads, batch and data:
 
+Models: ``infogan``, ``infogan-cr``, ``beta-vae`` (the VAE step) and ``stylegan-info`` (its
+plain step lives in ``bench/train_stylegan.py``, which shares this protocol).
+
 * **ours**: ``Trainer.train_step()`` of the library (precision ``auto`` = bf16 autocast on CPUs
   with AVX512-BF16 / CUDA, channels_last, fused Adam, frozen parameters outside each phase's
   optimizer, no host synchronization per step);
@@ -12,7 +15,7 @@ For each model, in one process, with the same threads, batch and data:
 Runs are interleaved (plain, ours, plain, ours, ...) and the medians are reported with their
 ratio. Target (issue 4): ours >= 2x plain on the CPU.
 
-    python bench/train.py [--models infogan,infogan-cr] [--threads 1,2] [--batch 64] [--seconds 8]
+    python bench/train.py [--models infogan,infogan-cr,beta-vae,stylegan-info] [--threads 1,2] [--batch 64] [--seconds 8]
 """
 
 from __future__ import annotations
@@ -100,6 +103,31 @@ def plain_gan_step(model: str, batch_size: int, device: torch.device) -> Callabl
     return step
 
 
+def plain_vae_step(model: str, batch_size: int, device: torch.device) -> Callable[[], None]:
+    """A plain fp32 beta-VAE step on the library's encoder/decoder (Bernoulli recon + beta KL)."""
+    from infogan_kit.data import load_dataset
+    from infogan_kit.models.vae_nets import ConvEncoder, DeconvDecoder
+
+    config = get_recipe(model).default_config("quick", "dsprites")
+    encoder, decoder = ConvEncoder(1, config.model.num_latents).to(device), DeconvDecoder(1, config.model.num_latents).to(device)
+    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=config.optim.lr_g)
+    dataset, data_rng, beta = load_dataset("dsprites"), torch.Generator().manual_seed(0), config.model.beta
+
+    def step() -> None:
+        images, _ = dataset.sample(batch_size, data_rng, device)
+        means, log_variances = encoder(images)
+        latents = means + torch.exp(0.5 * log_variances) * torch.randn_like(means)
+        logits = decoder(latents)
+        reconstruction = F.binary_cross_entropy_with_logits(logits, images, reduction="sum") / batch_size
+        kl = 0.5 * (means**2 + log_variances.exp() - log_variances - 1).sum(1).mean()
+        loss = reconstruction + beta * kl
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
 def our_step(model: str, batch_size: int, device: torch.device, workdir: Path) -> Callable[[], None]:
     """The library's ``Trainer.train_step`` with the preset's settings and precision ``auto``."""
     config = get_recipe(model).default_config("quick", "dsprites")
@@ -128,7 +156,7 @@ def images_per_second(step: Callable[[], None], batch_size: int, seconds: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="infogan,infogan-cr")
+    parser.add_argument("--models", default="infogan,infogan-cr,beta-vae,stylegan-info")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=8.0)
@@ -142,8 +170,17 @@ def main() -> None:
         torch.set_num_threads(threads)
         for model in args.models.split(","):
             print(f"{model}, {threads} thread(s):", flush=True)
+            if model == "stylegan-info":
+                from train_stylegan import measure_stylegan_step
+
+                figures = measure_stylegan_step("quick", threads=threads, batch=32, device=str(device))
+                print(f"  ours: precision {figures['precision']} (batch 32, the preset's)", flush=True)
+                print(f"  plain fp32 step  {figures['plain_fp32']:9.0f} img/s", flush=True)
+                print(f"  our step         {figures['ours']:9.0f} img/s   ratio {figures['ratio']:.2f}x", flush=True)
+                continue
             with tempfile.TemporaryDirectory() as workdir:
-                plain = plain_gan_step(model, args.batch, device)
+                make_plain = plain_vae_step if get_recipe(model).family == "vae" else plain_gan_step
+                plain = make_plain(model, args.batch, device)
                 ours = our_step(model, args.batch, device, Path(workdir))
                 plain_rates, our_rates = [], []
                 for _ in range(args.rounds):
