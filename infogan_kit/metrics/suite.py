@@ -82,7 +82,7 @@ def evaluate_representation(
             (``fd``, ``kid``, ``inception_fid``, ``inception_kid``), which compare its images
             with ``dataset``'s.
         image_options: sizes, Inception file, cache and device of the image metrics
-            (:class:`~infogan_kit.metrics.image_quality.ImageQualityOptions`).
+            (:class:`~infogan_kit.metrics.image_quality.ImageQualityOptions`; None: those in effect).
 
     Returns:
         the result object (see :mod:`infogan_kit.metrics.results`).
@@ -159,7 +159,8 @@ def evaluate(
         generate: ``(n, CPU torch.Generator) -> images [n, C, H, W]`` in ``[0, 1]`` (for a
             ``Run``: ``image_quality.seeded_generate(run.generate)``); enables ``fd``, ``kid``
             and, with ``image_options.inception_weights``, ``inception_fid`` / ``inception_kid``.
-        image_options: settings of the image metrics (default ``ImageQualityOptions()``).
+        image_options: settings of the image metrics (None: those in effect, see
+            ``metrics.image_quality_options``; by default ``ImageQualityOptions()``).
 
     Returns:
         the result object (see :mod:`infogan_kit.metrics.results`).
