@@ -313,7 +313,8 @@ def _real_and_generated(inputs: MetricInputs, inception: bool) -> tuple[Referenc
     generator = inputs.generator(GENERATED_STREAM)
     generated = extract_features(extractor, lambda count: inputs.generate_images(count, generator), num_generated,
                                  options.batch_size)
-    _GENERATED_MEMO.update(owner=weakref.ref(inputs), key=key, features=generated)
+    # Freed with the inputs object (a replaced reference never calls back, so a newer entry is kept).
+    _GENERATED_MEMO.update(owner=weakref.ref(inputs, lambda _: _GENERATED_MEMO.clear()), key=key, features=generated)
     return real, generated
 
 
