@@ -8,6 +8,11 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+# Caches (npz decompression, image-quality reference statistics) go to a throw-away folder,
+# never into the user's home.
+import tempfile  # noqa: E402
+
+os.environ["INFOGAN_CACHE"] = tempfile.mkdtemp(prefix="infogan-test-cache-")
 
 from pathlib import Path  # noqa: E402
 

@@ -161,7 +161,7 @@ def test_option_validation(tmp_path, args, fragment) -> None:
     assert result.exit_code == 2
 
 
-def test_run_directory_is_a_documented_seam(tmp_path) -> None:
+def test_run_path_without_checkpoint_is_a_clear_error(tmp_path) -> None:
     result = invoke(["evaluate", str(tmp_path)])
-    assert_error(result, "needs the training module")
+    assert_error(result, "holds no checkpoint")
     assert result.exit_code == 1
