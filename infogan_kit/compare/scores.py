@@ -137,7 +137,8 @@ def unusable_reason(entry: dict[str, Any] | None, protocol: Protocol, seed: int,
     if entry.get("protocol") != protocol.name:
         return f"the result stored under {protocol.name!r} was made with protocol {entry.get('protocol')!r}"
     config = entry.get("config", {})
-    if config.get("sizes") != protocol.sizes():
+    stored_sizes = config.get("sizes") or {}
+    if {key: stored_sizes.get(key) for key in protocol.sizes()} != protocol.sizes():
         return f"the stored {protocol.name} result has other sample sizes than the {protocol.name} protocol"
     if config.get("seed") != seed:
         return f"the stored {protocol.name} result has seed {config.get('seed')}, not {seed}"

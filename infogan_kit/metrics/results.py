@@ -147,8 +147,10 @@ def read_metrics_file(path: str | Path) -> dict[str, Any]:
 def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
     """Store ``result`` under its protocol in the metrics file at ``path`` (atomically).
 
-    Results of other protocols already in the file are kept; a previous result of the same
-    protocol is replaced.
+    Results of other protocols already in the file are kept. A previous result of the same
+    protocol is extended when it describes the same evaluation (same seed, dataset, protocol
+    sample sizes and model step): the new metrics are added to it (replacing metrics of the
+    same name), so scoring a few more metrics keeps the others. Otherwise it is replaced.
 
     Args:
         path: the run's ``metrics.json``.
@@ -161,6 +163,33 @@ def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> dict[st
     if not isinstance(protocol, str) or not protocol:
         raise MetricError("a result needs a 'protocol' name to be merged into a metrics file")
     data = read_metrics_file(path)
+    previous = data.get(protocol)
+    if isinstance(previous, dict) and same_evaluation(previous, result):
+        merged = dict(result)
+        merged["metrics"] = {**previous.get("metrics", {}), **result.get("metrics", {})}
+        merged["timings_s"] = {**previous.get("timings_s", {}), **result.get("timings_s", {})}
+        merged["notes"] = list(dict.fromkeys(list(previous.get("notes", [])) + list(result.get("notes", []))))
+        merged["config"] = {**previous.get("config", {}), **result.get("config", {})}
+        merged["config"]["sizes"] = {**previous.get("config", {}).get("sizes", {}), **result.get("config", {}).get("sizes", {})}
+        result = merged
     data[protocol] = result
     write_json_atomic(path, data)
     return data
+
+
+def _step_of(config: dict[str, Any]) -> Any:
+    return config.get("step", (config.get("run") or {}).get("step"))
+
+
+def same_evaluation(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether two result objects score the same model state the same way (so their metrics
+    can live in one entry): protocol, seed, dataset, the protocol's sample sizes and the step."""
+    a, b = first.get("config", {}), second.get("config", {})
+    shared_sizes = set(a.get("sizes", {})) & set(b.get("sizes", {}))
+    return (
+        first.get("protocol") == second.get("protocol")
+        and a.get("seed") == b.get("seed")
+        and a.get("dataset") == b.get("dataset")
+        and all(a["sizes"][key] == b["sizes"][key] for key in shared_sizes)
+        and _step_of(a) == _step_of(b)
+    )
