@@ -84,8 +84,8 @@ def format_table(result: dict[str, Any]) -> str:
         f"protocol: {result.get('protocol')} ({label})",
         f"dataset: {config.get('dataset')}  representation: {_describe(config.get('representation'))}  seed: {config.get('seed')}",
         "",
-        f"{'metric':<14}{'key':<40}{'value':>10}  {'time':>7}",
-        "-" * 73,
+        f"{'metric':<16}{'key':<40}{'value':>10}  {'time':>7}",
+        "-" * 75,
     ]
     timings = result.get("timings_s", {})
     for name, values in result.get("metrics", {}).items():
@@ -93,7 +93,7 @@ def format_table(result: dict[str, Any]) -> str:
         for position, (key, value) in enumerate(values.items()):
             text = "null" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
             shown_time = f"{seconds:6.1f}s" if position == 0 and seconds is not None else ""
-            lines.append(f"{name if position == 0 else '':<14}{key:<40}{text:>10}  {shown_time:>7}")
+            lines.append(f"{name if position == 0 else '':<16}{key:<40}{text:>10}  {shown_time:>7}")
     if result.get("notes"):
         lines += ["", "notes:"] + [f"  - {note}" for note in result["notes"]]
     return "\n".join(lines)
