@@ -44,6 +44,7 @@ def _row(run_dir: Path, protocol: str) -> dict[str, object] | None:
     row: dict[str, object] = {
         "run": run_dir.name,
         "model": config["model"]["name"],
+        "group": json.dumps({k: v for k, v in config["model"].items()}, sort_keys=True),
         "seed": config["train"]["seed"],
         "step": result["config"].get("run", {}).get("step", last.get("step", "?")),
         "images": last.get("images", "?"),
@@ -69,9 +70,10 @@ def main() -> None:
         cells = [f"{row[h]:.3f}" if isinstance(row.get(h), float) and h in labels else str(row.get(h, "")) for h in header]
         print("| " + " | ".join(cells) + " |")
     groups: dict[str, list[dict[str, object]]] = {}
-    for row in rows:
-        groups.setdefault(str(row["model"]), []).append(row)
-    for model, members in groups.items():
+    for row in rows:  # runs of one model and model config, differing in seed
+        groups.setdefault(str(row["group"]), []).append(row)
+    for members in groups.values():
+        model = members[0]["model"]
         if len(members) < 2:
             continue
         summary = []
