@@ -185,7 +185,13 @@ def check_same_protocol(results: Sequence[tuple[str, dict[str, Any]]]) -> str:
     """
     if not results:
         raise MetricError("no results to compare")
-    kinds = {(result.get("protocol"), json.dumps(result.get("config", {}).get("sizes"), sort_keys=True)) for _, result in results}
+    # Only the sizes every result records count: a GAN result also records image-quality sizes.
+    all_sizes = [result.get("config", {}).get("sizes") or {} for _, result in results]
+    shared = set.intersection(*(set(sizes) for sizes in all_sizes)) if all_sizes else set()
+    kinds = {
+        (result.get("protocol"), json.dumps({key: sizes[key] for key in shared}, sort_keys=True))
+        for (_, result), sizes in zip(results, all_sizes)
+    }
     if len(kinds) > 1:
         listing = "; ".join(f"{label}: {result.get('protocol')}" for label, result in results)
         raise MetricError(f"cannot compare results of different protocols or sample sizes ({listing})")
