@@ -210,3 +210,15 @@ def test_compare_usage_errors(runs: dict[str, Path]) -> None:
     assert cli_run(["compare", str(runs["gan"]), str(runs["gan"])]) == 2
     assert cli_run(["compare", str(runs["gan"]), "--protocol", "nope"]) == 2
     assert cli_run(["compare", str(runs["gan"]), "--metrics", "nope"]) == 2
+
+
+def test_results_with_and_without_image_quality_sizes_compare() -> None:
+    from infogan_kit.compare.scores import check_same_protocol
+
+    base = {"array": {"num_train": 10000, "num_test": 5000}}
+    gan = {"protocol": "dlib", "config": {"sizes": {**base, "image_quality": {"num_real": 10000}}}}
+    vae = {"protocol": "dlib", "config": {"sizes": dict(base)}}
+    assert check_same_protocol([("gan", gan), ("vae", vae)]) == "dlib"
+    other = {"protocol": "dlib", "config": {"sizes": {"array": {"num_train": 2000, "num_test": 1000}}}}
+    with pytest.raises(Exception, match="different protocols or sample sizes"):
+        check_same_protocol([("gan", gan), ("other", other)])
