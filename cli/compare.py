@@ -12,38 +12,21 @@ from pathlib import Path
 
 import click
 
-from infogan_kit.errors import MetricError
+from infogan_kit.cli.options import check_metrics, check_protocol
 
 
-def _check_protocol(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from infogan_kit.metrics import get_protocol
-
-    if value is None:
-        return None
-    try:
-        return get_protocol(value).name
-    except MetricError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
-def _check_metrics(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from infogan_kit.metrics import resolve_names
-
-    try:
-        resolve_names(value)
-    except MetricError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
-    return value
 
 
 @click.command("compare")
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the report (default: checkpoints/compare-<time>/).")
-@click.option("--protocol", default=None, callback=_check_protocol,
+@click.option("--protocol", default=None, callback=check_protocol,
               help="'dlib' (comparable with published numbers) or 'fast' (seconds; NOT comparable). "
                    "Default: the protocol every run already has results for, else dlib.")
-@click.option("--metrics", "names", default="all", show_default=True, callback=_check_metrics,
+@click.option("--metrics", "names", default="all", show_default=True, callback=check_metrics,
               help="'all' or a comma-separated list, e.g. mig,dci,factor_vae.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Evaluation seed; also the seed of every traversal.")
 @click.option("--data-path", default=None, help="Override the runs' recorded dataset file.")

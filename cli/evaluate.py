@@ -25,29 +25,15 @@ from typing import Any
 
 import click
 
-from infogan_kit.errors import InfoganError, MetricError
+from infogan_kit.cli.options import check_metrics, check_protocol
+from infogan_kit.errors import InfoganError
 
 CODES_KEYS = ("codes", "factors")
 OPTIONAL_KEYS = ("factor_sizes", "dataset")
 
 
-def _check_protocol(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from infogan_kit.metrics import get_protocol
-
-    try:
-        return get_protocol(value).name
-    except MetricError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
-def _check_metrics(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from infogan_kit.metrics import resolve_names
-
-    try:
-        resolve_names(value)
-    except MetricError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
-    return value
 
 
 def load_codes_file(path: Path) -> dict[str, Any]:
@@ -113,9 +99,9 @@ def _evaluate_run(run: Path, *, names: str, protocol: str, seed: int, data_path:
 @click.argument("run", required=False, type=click.Path(path_type=Path))
 @click.option("--codes", "codes_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An .npz with 'codes' [N,D], 'factors' [N,K] (0-based ints), optional 'factor_sizes' [K].")
-@click.option("--metrics", "names", default="all", show_default=True, callback=_check_metrics,
+@click.option("--metrics", "names", default="all", show_default=True, callback=check_metrics,
               help="'all' (every metric that applies) or a comma-separated list, e.g. mig,dci,sap.")
-@click.option("--protocol", default="dlib", show_default=True, callback=_check_protocol,
+@click.option("--protocol", default="dlib", show_default=True, callback=check_protocol,
               help="'dlib' (disentanglement_lib sizes and estimators, comparable with published numbers) "
                    "or 'fast' (seconds; NOT comparable).")
 @click.option("--num-train", type=click.IntRange(min=1), default=None,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from infogan_kit.errors import MetricError
+from infogan_kit.cli.options import check_protocol
 
 if TYPE_CHECKING:
     from infogan_kit.metrics import Protocol
@@ -16,13 +16,6 @@ if TYPE_CHECKING:
 METHOD_CHOICES = ("udr-lasso", "udr-spearman", "centrality", "all")
 
 
-def _check_protocol(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from infogan_kit.metrics import get_protocol
-
-    try:
-        return get_protocol(value).name
-    except MetricError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 def format_ranking(selection: dict) -> str:
@@ -61,7 +54,7 @@ def with_votes(protocol: str, votes: int | None) -> Protocol:
               help="UDR with the Lasso or Spearman similarity, InfoGAN-CR's ModelCentrality, or all three.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the rankings, pairwise scores and settings to this file.")
-@click.option("--protocol", default="fast", show_default=True, callback=_check_protocol,
+@click.option("--protocol", default="fast", show_default=True, callback=check_protocol,
               help="FactorVAE sample sizes of ModelCentrality ('dlib': 15,000 votes of 64 images per run).")
 @click.option("--votes", type=click.IntRange(min=1), default=None,
               help="ModelCentrality's FactorVAE training votes per run (evaluation: half as many; "
