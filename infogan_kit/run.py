@@ -125,7 +125,7 @@ class Run:
             raise MetricError(f"dataset {dataset.name!r} has no ground-truth factors: the metrics need a dataset with factors")
         generate = (lambda n, generator: self.system.generate(n, generator)) if self.family == "gan" else None
         result = metrics.evaluate(self.represent, dataset, names=names, protocol=protocol, seed=seed, device=self.device,
-                                  **({"generate": generate} if "generate" in _parameters(metrics.evaluate) else {}))
+                                  generate=generate)
         result["config"]["run"] = {"directory": str(self.run_dir), "checkpoint": str(self.checkpoint), "model": self.model_name,
                                    "family": self.family, "step": self.step, "code_names": self.code_names()}
         if merge:
@@ -171,12 +171,6 @@ class Run:
 
         os.replace(temp, target)
         return target
-
-
-def _parameters(function: Any) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(function).parameters)
 
 
 def load_run(path: str | Path, data_path: str | None = None, device: str | torch.device | None = None) -> Run:

@@ -51,8 +51,7 @@ class RunArtifacts:
         result["config"]["step"] = step
         metrics.merge_into_metrics_file(self.run_dir / "metrics.json", result)
         flat = flatten_scores(result["metrics"])
-        for name, value in flat.items():
-            self.logger._writer and self.logger._writer.add_scalar(f"Metrics/fast/{name}", value, step)
+        self.logger.metric_scalars({f"Metrics/fast/{name}": value for name, value in flat.items()}, step)
         return flat
 
 

@@ -54,6 +54,12 @@ class RunLogger:
             shown = " ".join(f"{k}={v:.4g}" for k, v in values.items() if k.startswith("Loss/"))
             print(f"step {step:>8d}  images {images_seen:>10d}  {wall_s:8.1f}s  img/s {speed:8.0f}  {shown}", flush=True)
 
+    def metric_scalars(self, values: dict[str, float], step: int) -> None:
+        """Add scalars to TensorBoard only (e.g. ``Metrics/fast/mig``), not to stats.jsonl."""
+        if self.enabled:
+            for name, value in values.items():
+                self._writer.add_scalar(name, value, step)
+
     def advance(self, steps: int = 1) -> None:
         """Move the progress bar."""
         if self._bar is not None:
