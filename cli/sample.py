@@ -14,11 +14,16 @@ from infogan_kit.viz import sample_grid, save_image
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--columns", type=click.IntRange(min=1), default=None, help="Images per row (default: square grid).")
+@click.option("--truncation", "truncation_psi", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Truncation psi of a style-based model (1: none; 0.7: more typical images). Default: the run's model.truncation_psi.")
 @click.option("--data-path", default=None, help="Override the run's recorded dataset file (VAEs sample via the data).")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
-def sample(run_path: str, num_images: int, output: str, seed: int, columns: int | None, data_path: str | None, device: str | None) -> None:
+def sample(run_path: str, num_images: int, output: str, seed: int, columns: int | None, data_path: str | None, device: str | None,
+           truncation_psi: float | None = None) -> None:
     """Write a grid of NUM samples of the run (a run directory or checkpoint file) to a PNG."""
     run = load_run(run_path, data_path=data_path, device=device)
+    if truncation_psi is not None:
+        run.set_truncation(truncation_psi)
     images = run.generate(num_images, seed=seed)
     path = save_image(sample_grid(images, columns), output)
     click.echo(f"wrote {len(images)} samples of {run.model_name} (step {run.step}) to {path}")

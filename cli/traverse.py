@@ -32,14 +32,19 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--gif", is_flag=True, help="Also write FILE.gif animating the sweep.")
 @click.option("--mixing", is_flag=True, help="Write a style-mixing grid instead (style-based models): --columns sources B "
               "across the top, rows A1..A4 taking B's coarse (4x4-8x8) styles.")
+@click.option("--truncation", "truncation_psi", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Truncation psi of a style-based model (1: none; 0.7: more typical images). Default: the run's model.truncation_psi.")
 @click.option("--data-path", default=None, help="Override the run's recorded dataset file.")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
 def traverse(run_path: str, output: str, codes: tuple[str, ...], columns: int, value_range: tuple[float, float] | None,
-             seed: int, gif: bool, mixing: bool, data_path: str | None, device: str | None) -> None:
+             seed: int, gif: bool, mixing: bool, data_path: str | None, device: str | None,
+             truncation_psi: float | None = None) -> None:
     """Latent traversal grid of RUN: each row sweeps one code (the categories of a categorical
     code), everything else fixed; code names are drawn in the left margin. With --mixing, a
     style-mixing grid of a style-based model instead."""
     run = load_run(run_path, data_path=data_path, device=device)
+    if truncation_psi is not None:
+        run.set_truncation(truncation_psi)
     if mixing:
         style_mixing_rows = getattr(run.system, "style_mixing_rows", None)
         if style_mixing_rows is None:

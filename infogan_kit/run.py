@@ -91,6 +91,10 @@ class Run:
             outputs.append(self.system.represent(chunk).float().cpu())
         return torch.cat(outputs) if outputs else torch.zeros(0, len(self.code_names()))
 
+    def set_truncation(self, psi: float) -> None:
+        """Truncate later samples and traversals (style-based models; psi in [0, 1], 1: none)."""
+        self.system.set_truncation(psi)
+
     @torch.no_grad()
     def generate(self, num_images: int, seed: int = 0) -> torch.Tensor:
         """``num_images`` samples ``[n, C, H, W]`` in [0, 1] (EMA generator), on CPU."""

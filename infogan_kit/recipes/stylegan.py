@@ -285,6 +285,12 @@ class StyleGANInfoSystem(InfoGANSystem):
             self.objective.augmentation.load_state_dict(state["augment"])
 
     # ------------------------------------------------------------------ inference
+    def set_truncation(self, psi: float) -> None:
+        """Truncation psi of sampling, traversals and mixing grids (codes are never truncated)."""
+        if not 0.0 <= psi <= 1.0:
+            raise ConfigError(f"truncation psi must be in [0, 1], got {psi}")
+        self.ema["G"].truncation_psi = float(psi)
+
     @torch.no_grad()
     def generate(self, num_images: int, generator: torch.Generator) -> torch.Tensor:
         """``num_images`` samples ``[n, C, R, R]`` clamped to [0, 1] (EMA G, truncation_psi, fixed noise)."""

@@ -110,6 +110,16 @@ class TrainingSystem:
         """Names of the representation's dimensions (one per regularized code / latent)."""
         raise NotImplementedError
 
+    def set_truncation(self, psi: float) -> None:
+        """Truncate what :meth:`generate` and traversals draw (``psi`` in [0, 1]; 1: none).
+
+        Only style-based generators have a truncation centre (the running mean of w); the
+        others raise :class:`~infogan_kit.errors.InfoganError`.
+        """
+        from ..errors import InfoganError
+
+        raise InfoganError(f"truncation needs a style-based generator (e.g. stylegan-info); this {type(self).__name__} has none")
+
     def traversal_rows(
         self,
         codes: list[str] | None,

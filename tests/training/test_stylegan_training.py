@@ -148,6 +148,28 @@ def test_truncation_and_mixing_grid_and_traverse_command(tmp_path: Path) -> None
     assert not (tmp_path / "no.png").exists()
 
 
+def test_sample_truncation_option_overrides_the_runs_psi(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = train(stylegan_config(steps=1), out=tmp_path / "run", final_metrics=False)  # trained with psi = 1
+    untruncated = load_run(run.run_dir).generate(4, seed=3)
+    truncated_run = load_run(run.run_dir)
+    truncated_run.set_truncation(0.0)
+    truncated = truncated_run.generate(4, seed=3)
+    assert not torch.allclose(untruncated, truncated, atol=1e-4)
+    spread = lambda images: images.flatten(1).std(0).mean().item()  # noqa: E731
+    assert spread(truncated) < spread(untruncated)  # psi = 0: only the codes vary the samples
+    for verb in ("sample", "traverse"):
+        output = tmp_path / f"{verb}.png"
+        assert cli_run([verb, str(run.run_dir), "-o", str(output), "--truncation", "0.5"]) == 0
+        assert output.stat().st_size > 0
+    assert cli_run(["sample", str(run.run_dir), "-o", str(tmp_path / "bad.png"), "--truncation", "1.5"]) == 2
+    infogan = train(tiny_config("infogan", steps=1, batch_size=8), out=tmp_path / "infogan", final_metrics=False)
+    capsys.readouterr()
+    assert cli_run(["sample", str(infogan.run_dir), "-o", str(tmp_path / "no.png"), "--truncation", "0.7"]) == 1
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("Error:") and "style-based" in error[0]
+    assert not (tmp_path / "no.png").exists()
+
+
 def test_invalid_model_settings_are_refused() -> None:
     for key, value in (("injection", "sideways"), ("latent", "cont3"), ("code_layers", "c9=4"), ("hessian_layers", "12"),
                        ("augment_ops", "rotate"), ("hessian_k", 1), ("mixing_prob", 1.5)):
