@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from infogan_kit.objectives.factor_vae import FactorVAEObjective, discriminator_loss, discriminator_tc
@@ -92,6 +93,31 @@ def test_bernoulli_loss_sums_pixels_per_image() -> None:
     logits = torch.tensor([[[[2.0, -3.0], [0.0, 1.0]]]])
     by_hand = math.log1p(math.exp(-2.0)) + math.log1p(math.exp(-3.0)) + math.log(2) + math.log1p(math.exp(-1.0))
     assert bernoulli_reconstruction_loss(logits, images).item() == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_bernoulli_loss_matches_torch_in_value_and_gradient_over_the_whole_logit_range() -> None:
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.cat([torch.randn(3, 1, 8, 8, generator=generator) * 4, torch.linspace(-90, 90, 64).reshape(1, 1, 8, 8)])
+    images = torch.rand(4, 1, 8, 8, generator=generator)
+    images[0] = (images[0] > 0.5).float()
+    weights = torch.tensor([1.0, -2.0, 0.5, 3.0])  # a non-uniform upstream gradient per image
+    ours_logits = logits.double().clone().requires_grad_()
+    torch_logits = logits.double().clone().requires_grad_()
+    ours = bernoulli_reconstruction_loss(ours_logits.float(), images)
+    reference = F.binary_cross_entropy_with_logits(torch_logits, images.double(), reduction="none").flatten(1).sum(1)
+    assert ours.dtype == torch.float32
+    assert torch.allclose(ours.double(), reference, rtol=1e-6, atol=1e-4)
+    (ours * weights).sum().backward()
+    (reference * weights.double()).sum().backward()
+    assert torch.allclose(ours_logits.grad, torch_logits.grad, atol=1e-6)
+    small = torch.tensor([[[[-30.0, -18.0, 18.0, 30.0]]]])  # log1p(exp(-|l|)) ~ 1e-13 .. 1e-8: kept, not rounded to 0
+    right = torch.tensor([[[[0.0, 0.0, 1.0, 1.0]]]])  # every pixel predicted correctly: only those tiny terms remain
+    expected = F.binary_cross_entropy_with_logits(small.double(), right.double(), reduction="sum").item()
+    assert 1e-8 < expected < 1e-7
+    assert bernoulli_reconstruction_loss(small, right).item() == pytest.approx(expected, rel=1e-5)
+    half = logits.bfloat16().requires_grad_()
+    bernoulli_reconstruction_loss(half, images).sum().backward()
+    assert half.grad.dtype == torch.bfloat16
 
 
 def test_samples_follow_the_posterior() -> None:
