@@ -91,7 +91,8 @@ def test_default_train_resolves_to_infogan_cr_quick() -> None:
     config = json.loads(result.output)
     assert config["model"]["name"] == "infogan-cr" and config["preset"] == "quick"
     assert config["data"]["name"] == "dsprites" and config["train"]["time_budget_min"] == 15.0
-    assert config["model"]["alpha_start"] == 0
+    assert config["model"]["alpha_start"] == 0 and config["model"]["lambda_cont"] == 0.5 and config["model"]["learned_variance"]
+    assert config["train"]["batch_size"] == 32
 
 
 def test_paper_preset_matches_publication() -> None:
