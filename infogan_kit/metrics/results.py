@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import MetricError
 from ..versions import library_versions
 from .protocol import Protocol
+from ..files import give_default_permissions
 
 NOT_COMPARABLE_NOTE = "protocol {name!r} is NOT comparable with published numbers (quick looks and training logs only)"
 
@@ -120,6 +121,7 @@ def write_json_atomic(path: str | Path, data: Any) -> Path:
         with os.fdopen(handle, "w") as stream:
             json.dump(data, stream, indent=2, allow_nan=False)
             stream.write("\n")
+        give_default_permissions(temporary)
         os.replace(temporary, target)
     except OSError as error:
         raise MetricError(f"cannot write {target}: {error.strerror or error}") from None

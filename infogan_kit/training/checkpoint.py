@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError
+from ..files import give_default_permissions
 
 FORMAT = "infogan-kit-checkpoint"
 FORMAT_VERSION = 1
@@ -47,6 +48,7 @@ def atomic_save(state: dict[str, Any], path: Path) -> None:
             torch.save(state, temp_file)
             temp_file.flush()
             os.fsync(temp_file.fileno())
+        give_default_permissions(temp_name)
         os.replace(temp_name, path)
         try:
             directory = os.open(path.parent, os.O_RDONLY)
