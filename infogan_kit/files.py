@@ -1,4 +1,4 @@
-"""File helpers shared by everything that writes atomically (checkpoints, results, caches)."""
+"""File helpers shared by the atomic writers of checkpoints and result files."""
 
 from __future__ import annotations
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MetricError
+from ..files import give_default_permissions
 from ..versions import library_versions
 from .protocol import Protocol
-from ..files import give_default_permissions
 
 NOT_COMPARABLE_NOTE = "protocol {name!r} is NOT comparable with published numbers (quick looks and training logs only)"
 
