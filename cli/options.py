@@ -1,4 +1,4 @@
-"""Click callbacks shared by the commands that take metric selections and protocols."""
+"""Click options and callbacks shared by several commands (metric selections, protocols, truncation)."""
 
 from __future__ import annotations
 
@@ -28,3 +28,10 @@ def check_metrics(ctx: click.Context, param: click.Parameter, value: str) -> str
     except MetricError as error:
         raise click.BadParameter(str(error), ctx=ctx, param=param) from None
     return value
+
+
+truncation_option = click.option(
+    "--truncation", "truncation_psi", type=click.FloatRange(0.0, 1.0), default=None,
+    help="Truncation psi of a style-based model (1: none; 0.7: more typical images). Default: the run's model.truncation_psi.",
+)
+"""``--truncation PSI`` for the commands that draw from a generator (``sample``, ``traverse``)."""

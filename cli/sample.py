@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from infogan_kit.cli.options import truncation_option
 from infogan_kit.run import load_run
 from infogan_kit.viz import sample_grid, save_image
 
@@ -14,8 +15,7 @@ from infogan_kit.viz import sample_grid, save_image
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--columns", type=click.IntRange(min=1), default=None, help="Images per row (default: square grid).")
-@click.option("--truncation", "truncation_psi", type=click.FloatRange(0.0, 1.0), default=None,
-              help="Truncation psi of a style-based model (1: none; 0.7: more typical images). Default: the run's model.truncation_psi.")
+@truncation_option
 @click.option("--data-path", default=None, help="Override the run's recorded dataset file (VAEs sample via the data).")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
 def sample(run_path: str, num_images: int, output: str, seed: int, columns: int | None, data_path: str | None, device: str | None,

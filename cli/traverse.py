@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import torch
 
+from infogan_kit.cli.options import truncation_option
 from infogan_kit.errors import InfoganError
 from infogan_kit.run import load_run
 from infogan_kit.viz import save_image, traversal_gif, traversal_image
@@ -32,8 +33,7 @@ def _parse_range(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--gif", is_flag=True, help="Also write FILE.gif animating the sweep.")
 @click.option("--mixing", is_flag=True, help="Write a style-mixing grid instead (style-based models): --columns sources B "
               "across the top, rows A1..A4 taking B's coarse (4x4-8x8) styles.")
-@click.option("--truncation", "truncation_psi", type=click.FloatRange(0.0, 1.0), default=None,
-              help="Truncation psi of a style-based model (1: none; 0.7: more typical images). Default: the run's model.truncation_psi.")
+@truncation_option
 @click.option("--data-path", default=None, help="Override the run's recorded dataset file.")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
 def traverse(run_path: str, output: str, codes: tuple[str, ...], columns: int, value_range: tuple[float, float] | None,
