@@ -133,25 +133,29 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
     try:
         reason = trainer.run(logger, PeriodicTasks(artifacts))
         checkpoint = trainer.save()
-        if not context.is_main:
-            return Run.from_trainer(trainer)
-        artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
-        scores = {}
-        if final_metrics and reason in ("completed", "time_budget"):  # an interrupted run exits promptly
-            scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)
-            hparams = {"model": config.model.name, "dataset": config.data.name, "preset": config.preset,
-                       "batch_size": config.train.batch_size, "lr_g": config.optim.lr_g, "lr_d": config.optim.lr_d,
-                       "precision": trainer.precision, "seed": config.train.seed}
-            logger.hparams(hparams, scores)
-        if reason == "signal":
-            logger.message(f"interrupted: saved {checkpoint}; resume with: infogan train --resume {run_dir}")
-        elif reason == "time_budget":
-            logger.message(f"time budget spent at step {trainer.step}: saved {checkpoint}; continue with: infogan train --resume {run_dir}")
-        else:
-            logger.message(f"done: {trainer.step} steps, {trainer.wall_s:.0f} s; saved {checkpoint}")
+        if context.is_main:
+            _finish_run(config, trainer, artifacts, logger, reason, checkpoint, run_dir, final_metrics)
     finally:
         logger.close()
         distributed.shutdown()
     run = Run.from_trainer(trainer)
     run.stop_reason = reason
     return run
+
+
+def _finish_run(config: RunConfig, trainer: Trainer, artifacts: RunArtifacts, logger: RunLogger, reason: str,
+                checkpoint: Path | None, run_dir: Path, final_metrics: bool) -> None:
+    """Rank 0's end of a run: images, final fast metrics (unless interrupted), the closing message."""
+    artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
+    if final_metrics and reason in ("completed", "time_budget"):  # an interrupted run exits promptly
+        scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)
+        hparams = {"model": config.model.name, "dataset": config.data.name, "preset": config.preset,
+                   "batch_size": config.train.batch_size, "lr_g": config.optim.lr_g, "lr_d": config.optim.lr_d,
+                   "precision": trainer.precision, "seed": config.train.seed}
+        logger.hparams(hparams, scores)
+    if reason == "signal":
+        logger.message(f"interrupted: saved {checkpoint}; resume with: infogan train --resume {run_dir}")
+    elif reason == "time_budget":
+        logger.message(f"time budget spent at step {trainer.step}: saved {checkpoint}; continue with: infogan train --resume {run_dir}")
+    else:
+        logger.message(f"done: {trainer.step} steps, {trainer.wall_s:.0f} s; saved {checkpoint}")

@@ -56,6 +56,12 @@ def from_environment() -> DistributedContext:
 def initialize(context: DistributedContext, device_type: str) -> None:
     """Start the process group once (NCCL for CUDA, gloo for CPU) from the environment."""
     if context.enabled and not dist.is_initialized():
+        # Import dynamo first: importing it after the group exists (the first optimizer does)
+        # keeps a reference to the group, so destroy_process_group() cannot free it, its gloo
+        # worker threads outlive the interpreter and a rank that exits early can abort
+        # ("terminate called without an active exception") while they release tensors.
+        import torch._dynamo  # noqa: F401
+
         dist.init_process_group(backend="nccl" if device_type == "cuda" else "gloo")
 
 

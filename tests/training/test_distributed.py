@@ -29,6 +29,13 @@ def _worker(rank: int, world_size: int, port: int, out: str, result_dir: str) ->
     weights = {f"{net}.{k}": v for net, module in run.system.networks.items() for k, v in module.state_dict().items()}
     weights.update({f"ema.{net}.{k}": v for net, module in run.system.ema.items() for k, v in module.state_dict().items()})
     torch.save(weights, Path(result_dir) / f"rank{rank}.pt")
+    (Path(result_dir) / f"rank{rank}.threads").write_text("\n".join(_native_thread_names()))
+
+
+def _native_thread_names() -> list[str]:
+    """Names of this process's threads (Linux); gloo's are ``pt_gloo_runloop`` and ``gloo_tcp_loop``."""
+    tasks = Path("/proc/self/task")
+    return sorted((task / "comm").read_text().strip() for task in tasks.iterdir()) if tasks.exists() else []
 
 
 def test_two_gloo_ranks_stay_identical_and_resume_in_one_process(tmp_path: Path) -> None:
@@ -46,6 +53,10 @@ def test_two_gloo_ranks_stay_identical_and_resume_in_one_process(tmp_path: Path)
     assert rank0.keys() == rank1.keys()
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
+    for rank in range(2):
+        # train() destroys the process group for real: no gloo thread outlives it (one that did
+        # could abort the process at exit while it released the last collective's tensors).
+        assert "gloo" not in (tmp_path / f"rank{rank}.threads").read_text()
     state = load_checkpoint(out)
     assert state["step"] == 6 and state["world_size"] == 2 and len(state["rng_per_rank"]) == 2
     assert state["images_seen"] == 6 * 16  # the global batch, not the per-rank one
