@@ -165,11 +165,18 @@ class Trainer:
             if rng.get("torch_cuda") and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(rng["torch_cuda"])
             self.data_generator.set_state(rng["data"])
-            self.latent_generator.set_state(rng["latent"].to(self.latent_generator.get_state().device))
+            current = self.latent_generator.get_state()
+            if rng["latent"].numel() == current.numel():
+                self.latent_generator.set_state(rng["latent"].to(current.device))
+            else:  # saved on another device type (CPU Mersenne Twister vs CUDA Philox): a new stream
+                self.latent_generator.manual_seed(self._resume_seed() + 500)
         else:  # more ranks than the checkpoint had: seed the new ones from the step
-            seed = self.config.train.seed * 1000 + self.rank + 7919 * self.step
-            self.data_generator.manual_seed(seed)
-            self.latent_generator.manual_seed(seed + 500)
+            self.data_generator.manual_seed(self._resume_seed())
+            self.latent_generator.manual_seed(self._resume_seed() + 500)
+
+    def _resume_seed(self) -> int:
+        """Seed of a stream that cannot continue from the checkpoint (new rank, other device)."""
+        return self.config.train.seed * 1000 + self.rank + 7919 * self.step
 
     def _rng_states(self) -> list[dict[str, Any]]:
         """Every rank's RNG states (a collective call under DDP)."""

@@ -111,6 +111,23 @@ def test_time_budgeted_run_still_writes_its_final_images_and_fast_metrics(tmp_pa
     assert any(run.run_dir.glob("samples/*.png")) and any(run.run_dir.glob("traversals/*.png"))
 
 
+def test_resume_from_another_device_type_starts_a_new_latent_stream(tmp_path: Path) -> None:
+    """A CUDA checkpoint holds a Philox latent-generator state (16 bytes), which a CPU generator
+    cannot take: the resumed run seeds a new latent stream from the step instead of failing."""
+    first = train(tiny_config(steps=2), out=tmp_path / "moved", final_metrics=False)
+    state = torch.load(first.checkpoint, weights_only=True)
+    for rng in state["rng_per_rank"] + [state["rng"]]:
+        rng["latent"] = torch.zeros(16, dtype=torch.uint8)  # the size of a CUDA generator's state
+    torch.save(state, first.checkpoint)
+    resumed = train(tiny_config(steps=4), resume=tmp_path / "moved", final_metrics=False)
+    assert resumed.step == 4
+    again = train(tiny_config(steps=2), out=tmp_path / "again", final_metrics=False)
+    torch.save(state, again.checkpoint)
+    repeat = train(tiny_config(steps=4), resume=tmp_path / "again", final_metrics=False)
+    a, b = _weights(resumed.checkpoint), _weights(repeat.checkpoint)
+    assert all(torch.equal(a[key], b[key]) for key in a)  # the new stream is seeded, not random
+
+
 def test_existing_out_is_refused(tmp_path: Path) -> None:
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "file.txt").write_text("x")
