@@ -192,6 +192,27 @@ def test_translation_moves_content_by_whole_pixels() -> None:
     assert (moved != images).flatten(1).any(dim=1).float().mean() > 0.5
 
 
+def test_whole_pixel_shift_matches_a_bilinear_warp_and_has_a_double_backward() -> None:
+    from kornia.geometry.transform import translate
+
+    from infogan_kit.objectives.regularizers.augment import shift_images
+
+    images = torch.rand(6, 3, 9, 12, dtype=torch.float64)
+    shifts = torch.tensor([[0, 0], [1, 0], [0, -2], [-3, 4], [11, 0], [-12, 9]])
+    expected = translate(images, shifts.double(), mode="bilinear", padding_mode="zeros", align_corners=True)
+    assert torch.allclose(shift_images(images, shifts), expected, atol=1e-12)
+    assert shift_images(images, shifts)[4].abs().sum() > 0 and shift_images(images, shifts)[5, :, 0].abs().sum() == 0
+    # R1 differentiates D's gradient w.r.t. the (augmented) reals once more: second order must work
+    inputs = images.clone().requires_grad_(True)
+    check = lambda x: shift_images(x, shifts)  # noqa: E731
+    assert torch.autograd.gradgradcheck(check, (inputs,))
+    penalty_inputs = images.clone().requires_grad_(True)
+    scores = (shift_images(penalty_inputs, shifts) ** 2).sum()
+    (gradient,) = torch.autograd.grad(scores, penalty_inputs, create_graph=True)
+    gradient.square().sum().backward()
+    assert penalty_inputs.grad is not None and penalty_inputs.grad.abs().sum() > 0
+
+
 def test_augmentation_probability_selects_about_p_of_the_images() -> None:
     images = torch.rand(2000, 1, 8, 8)
     changed = (augment_cutout(images, 0.3, torch.Generator().manual_seed(0)) != images).flatten(1).any(dim=1)

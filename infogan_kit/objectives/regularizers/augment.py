@@ -3,8 +3,10 @@
 Every image D sees, real or fake, goes through the same random pipeline; each operation is
 applied to each image independently with probability ``p``:
 
-* ``translation``: an integer shift of up to 1/8 of the image size per axis, zero padding
-  (``kornia.geometry.transform.translate``);
+* ``translation``: an integer shift of up to 1/8 of the image size per axis, zero padding (an
+  index gather: exact, and differentiable to any order; a grid-sampler warp such as kornia's
+  ``translate`` goes through cuDNN's grid sampler on CUDA, which has no double backward, so R1
+  through augmented reals would fail there);
 * ``cutout``: a square of half the image size at a random centre set to 0;
 * ``color``: brightness ``+ N(0, 0.2)`` (``kornia.enhance.adjust_brightness``), contrast
   ``x 2^N(0, 0.5)`` around the image mean (``kornia.enhance.adjust_contrast``) and, for RGB,
@@ -29,7 +31,6 @@ from typing import Any
 
 import torch
 from kornia.enhance import adjust_brightness, adjust_contrast, adjust_saturation
-from kornia.geometry.transform import translate
 
 from ...errors import ConfigError
 
@@ -66,9 +67,24 @@ def augment_translation(images: torch.Tensor, p: float, generator: torch.Generat
     n, _, h, w = images.shape
     limit = torch.tensor([w * ratio, h * ratio], device=images.device)
     shifts = torch.stack([_uniform(n, generator, images.device), _uniform(n, generator, images.device)], 1)
-    shifts = torch.round((shifts * 2 - 1) * limit)
-    moved = translate(images, shifts.to(images.dtype), mode="bilinear", padding_mode="zeros", align_corners=True)
-    return torch.where(_selected(n, p, generator, images.device), moved, images)
+    shifts = torch.round((shifts * 2 - 1) * limit).long()
+    return torch.where(_selected(n, p, generator, images.device), shift_images(images, shifts), images)
+
+
+def shift_images(images: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Move each image by whole pixels, zeros where nothing lands: ``out[y, x] = in[y - dy, x - dx]``.
+
+    Args:
+        images: ``[n, C, H, W]``.
+        shifts: ``[n, 2]`` integers ``(dx, dy)`` (kornia's ``translate`` convention).
+    """
+    n, channels, h, w = images.shape
+    rows = torch.arange(h, device=images.device).view(1, h, 1) - shifts[:, 1].view(n, 1, 1)
+    cols = torch.arange(w, device=images.device).view(1, 1, w) - shifts[:, 0].view(n, 1, 1)
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
+    index = (rows.clamp(0, h - 1) * w + cols.clamp(0, w - 1)).view(n, 1, h * w).expand(n, channels, h * w)
+    moved = images.reshape(n, channels, h * w).gather(2, index).view(n, channels, h, w)
+    return moved * inside.unsqueeze(1).to(images.dtype)
 
 
 def augment_cutout(images: torch.Tensor, p: float, generator: torch.Generator | None = None, ratio: float = 0.5) -> torch.Tensor:
