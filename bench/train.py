@@ -16,6 +16,7 @@ Runs are interleaved (plain, ours, plain, ours, ...) and the medians are reporte
 ratio. Target (issue 4): ours >= 2x plain on the CPU.
 
     python bench/train.py [--models infogan,infogan-cr,beta-vae,stylegan-info] [--threads 1,2] [--batch 64] [--seconds 8]
+                          [--device cuda] [--precisions fp32,bf16]
 """
 
 from __future__ import annotations
@@ -128,12 +129,12 @@ def plain_vae_step(model: str, batch_size: int, device: torch.device) -> Callabl
     return step
 
 
-def our_step(model: str, batch_size: int, device: torch.device, workdir: Path) -> Callable[[], None]:
-    """The library's ``Trainer.train_step`` with the preset's settings and precision ``auto``."""
+def our_step(model: str, batch_size: int, device: torch.device, workdir: Path, precision: str = "auto") -> Callable[[], None]:
+    """The library's ``Trainer.train_step`` with the preset's settings and ``precision``."""
     config = get_recipe(model).default_config("quick", "dsprites")
     config.train.batch_size = batch_size
     config.train.device = str(device)
-    config.train.precision = "auto"
+    config.train.precision = precision
     trainer = Trainer(config, workdir)
     print(f"  ours: precision {trainer.precision} ({trainer.precision_reason})", flush=True)
     return trainer.train_step
@@ -162,7 +163,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precisions", default="auto", help="our step in each of these modes, e.g. fp32,bf16 (each against the same plain step)")
     args = parser.parse_args()
+    precisions = args.precisions.split(",")
     device = torch.device(args.device)
     check_idle()
     print(f"torch {torch.__version__}, device {device}, batch {args.batch}", flush=True)
@@ -173,22 +176,27 @@ def main() -> None:
             if model == "stylegan-info":
                 from train_stylegan import measure_stylegan_step
 
-                figures = measure_stylegan_step("quick", threads=threads, batch=32, device=str(device))
-                print(f"  ours: precision {figures['precision']} (batch 32, the preset's)", flush=True)
-                print(f"  plain fp32 step  {figures['plain_fp32']:9.0f} img/s", flush=True)
-                print(f"  our step         {figures['ours']:9.0f} img/s   ratio {figures['ratio']:.2f}x", flush=True)
+                for precision in precisions:
+                    figures = measure_stylegan_step("quick", threads=threads, batch=32, device=str(device), precision=precision)
+                    print(f"  ours: precision {figures['precision']} (batch 32, the preset's)", flush=True)
+                    print(f"  plain fp32 step  {figures['plain_fp32']:9.0f} img/s", flush=True)
+                    print(f"  our step         {figures['ours']:9.0f} img/s   ratio {figures['ratio']:.2f}x", flush=True)
                 continue
             with tempfile.TemporaryDirectory() as workdir:
                 make_plain = plain_vae_step if get_recipe(model).family == "vae" else plain_gan_step
                 plain = make_plain(model, args.batch, device)
-                ours = our_step(model, args.batch, device, Path(workdir))
-                plain_rates, our_rates = [], []
-                for _ in range(args.rounds):
+                ours = {p: our_step(model, args.batch, device, Path(workdir) / p, p) for p in precisions}
+                plain_rates: list[float] = []
+                our_rates: dict[str, list[float]] = {p: [] for p in precisions}
+                for _ in range(args.rounds):  # interleaved: plain, ours (each mode), plain, ...
                     plain_rates.append(images_per_second(plain, args.batch, args.seconds, device))
-                    our_rates.append(images_per_second(ours, args.batch, args.seconds, device))
-            plain_rate, our_rate = statistics.median(plain_rates), statistics.median(our_rates)
+                    for precision, step in ours.items():
+                        our_rates[precision].append(images_per_second(step, args.batch, args.seconds, device))
+            plain_rate = statistics.median(plain_rates)
             print(f"  plain fp32 step  {plain_rate:9.0f} img/s", flush=True)
-            print(f"  our step         {our_rate:9.0f} img/s   ratio {our_rate / plain_rate:.2f}x", flush=True)
+            for precision, rates in our_rates.items():
+                our_rate = statistics.median(rates)
+                print(f"  our step ({precision:4s})  {our_rate:9.0f} img/s   ratio {our_rate / plain_rate:.2f}x", flush=True)
     check_idle()
 
 
