@@ -4,6 +4,10 @@ OpenMP spin-waiting makes concurrent processes crawl), and small shared fixtures
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -54,3 +58,18 @@ def tiny_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "tiny"
     train(tiny_config(steps=4), out=out, final_metrics=True)
     return out
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for a torchrun rendezvous)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def torchrun_train(nproc: int, train_args: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``torchrun --nproc_per_node nproc -m infogan_kit train ARGS`` on a free port; output captured."""
+    torchrun = shutil.which("torchrun")
+    command = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
+    command += ["--nproc_per_node", str(nproc), "--master_port", str(free_port()), "-m", "infogan_kit", "train", *train_args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)

@@ -11,10 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +23,7 @@ from infogan_kit.run import load_run
 from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import load_checkpoint
 
-from .conftest import tiny_config
+from .conftest import tiny_config, torchrun_train
 from .training.test_stylegan_training import stylegan_config
 
 DEVICE = os.environ.get("INFOGAN_TEST_DEVICE", "cuda")
@@ -172,22 +168,10 @@ def test_commands_run_on_the_device(tmp_path: Path) -> None:
     assert 0.0 <= scores["metrics"]["mig"]["score"] <= 1.0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.mark.skipif(not ON_CUDA or torch.cuda.device_count() < 2, reason="NCCL DDP needs two GPUs")
 def test_two_gpu_ddp_under_torchrun(tmp_path: Path) -> None:
-    torchrun = shutil.which("torchrun")
-    command = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
     out = tmp_path / "ddp"
-    done = subprocess.run(
-        command + ["--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "infogan_kit", "train", "--steps", "4",
-                   "--batch-size", "16", "--device", "cuda", "--out", str(out), "--no-final-metrics"],
-        capture_output=True, text=True, timeout=600,
-    )
+    done = torchrun_train(2, ["--steps", "4", "--batch-size", "16", "--device", "cuda", "--out", str(out), "--no-final-metrics"], timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     state = load_checkpoint(out)
     assert state["world_size"] == 2 and state["images_seen"] == 4 * 16

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import socket
 from pathlib import Path
 
 import torch
@@ -12,13 +11,7 @@ import torch
 from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import load_checkpoint
 
-from ..conftest import tiny_config
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ..conftest import free_port, tiny_config, torchrun_train
 
 
 def _worker(rank: int, world_size: int, port: int, out: str, result_dir: str) -> None:
@@ -40,7 +33,7 @@ def _native_thread_names() -> list[str]:
 
 def test_two_gloo_ranks_stay_identical_and_resume_in_one_process(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
-    port = _free_port()
+    port = free_port()
     out = tmp_path / "ddp-run"
     workers = [context.Process(target=_worker, args=(r, 2, port, str(out), str(tmp_path))) for r in range(2)]
     for worker in workers:
@@ -66,18 +59,9 @@ def test_two_gloo_ranks_stay_identical_and_resume_in_one_process(tmp_path: Path)
 
 
 def test_torchrun_entry_point(tmp_path: Path) -> None:
-    import shutil
-    import subprocess
-    import sys
-
-    torchrun = shutil.which("torchrun")
-    command = [torchrun] if torchrun else [sys.executable, "-m", "torch.distributed.run"]
     out = tmp_path / "torchrun-run"
-    done = subprocess.run(
-        command + ["--nproc_per_node", "2", "--master_port", str(_free_port()), "-m", "infogan_kit", "train", "--steps", "2",
-                   "--batch-size", "8", "--device", "cpu", "--precision", "fp32", "--out", str(out), "--no-final-metrics"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    done = torchrun_train(2, ["--steps", "2", "--batch-size", "8", "--device", "cpu", "--precision", "fp32", "--out", str(out),
+                              "--no-final-metrics"], timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("run directory:") == 1  # rank 0 alone reports
     assert load_checkpoint(out)["world_size"] == 2
