@@ -10,7 +10,9 @@ plain step lives in ``bench/train_stylegan.py``, which shares this protocol).
   optimizer, no host synchronization per step);
 * **plain**: the straightforward loop a first implementation would write: fp32, contiguous
   NCHW, ``torch.optim.Adam`` with its defaults, ``zero_grad(); loss.backward(); step()`` per
-  network, gradients computed for every parameter.
+  network, gradients computed for every parameter, on the same networks in textbook layers
+  (``reference_layers``: PyTorch's ``nn.ConvTranspose2d`` instead of our
+  ``TransposedConv2d``, out-of-place activations).
 
 Runs are interleaved (plain, ours, plain, ours, ...) and the medians are reported with their
 ratio. Target (issue 4): ours >= 2x plain on the CPU.
@@ -36,6 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from infogan_kit.models.infogan_nets import ContrastiveDiscriminator, Discriminator, Generator  # noqa: E402
+from infogan_kit.models.transposed_conv import reference_layers  # noqa: E402
 from infogan_kit.objectives.contrastive import concat_latents, sample_pairs  # noqa: E402
 from infogan_kit.objectives.mutual_info import gaussian_nll  # noqa: E402
 from infogan_kit.recipes import get_recipe  # noqa: E402
@@ -57,9 +60,9 @@ def plain_gan_step(model: str, batch_size: int, device: torch.device) -> Callabl
     recipe = get_recipe(model)
     config = recipe.default_config("quick", "dsprites")
     spec = config.model.latent_spec((1, 64, 64))
-    generator = Generator(spec.input_dim, (1, 64, 64)).to(device)
-    discriminator = Discriminator((1, 64, 64), spec.q_output_dim(False)).to(device)
-    contrastive = ContrastiveDiscriminator((1, 64, 64), len(spec.regularized)).to(device) if model == "infogan-cr" else None
+    generator = reference_layers(Generator(spec.input_dim, (1, 64, 64)).to(device))
+    discriminator = reference_layers(Discriminator((1, 64, 64), spec.q_output_dim(False)).to(device))
+    contrastive = reference_layers(ContrastiveDiscriminator((1, 64, 64), len(spec.regularized)).to(device)) if model == "infogan-cr" else None
     opt_g = torch.optim.Adam(list(generator.parameters()) + list(discriminator.q_head.parameters()), lr=1e-3, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(list(discriminator.trunk.parameters()) + list(discriminator.d_head.parameters()), lr=2e-3, betas=(0.5, 0.999))
     opt_h = torch.optim.Adam(contrastive.parameters(), lr=2e-3, betas=(0.5, 0.999)) if contrastive else None
@@ -110,7 +113,8 @@ def plain_vae_step(model: str, batch_size: int, device: torch.device) -> Callabl
     from infogan_kit.models.vae_nets import ConvEncoder, DeconvDecoder
 
     config = get_recipe(model).default_config("quick", "dsprites")
-    encoder, decoder = ConvEncoder(1, config.model.num_latents).to(device), DeconvDecoder(1, config.model.num_latents).to(device)
+    encoder = reference_layers(ConvEncoder(1, config.model.num_latents).to(device))
+    decoder = reference_layers(DeconvDecoder(1, config.model.num_latents).to(device))
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=config.optim.lr_g)
     dataset, data_rng, beta = load_dataset("dsprites"), torch.Generator().manual_seed(0), config.model.beta
 
