@@ -6,7 +6,7 @@ A term may carry an MI weight after ``@`` (default 1.0), multiplied by the model
 ``"cat10@1+cont2@0.5+noise62"``. Several ``catK`` terms make several categorical codes.
 
 Priors: categorical codes are uniform over their classes; continuous codes are
-``Uniform(-1, 1)``; noise is ``N(0, 1)``. Codes are named ``cat1, cat2, ...`` and
+``Uniform(-1, 1)``; noise is ``N(0, noise_std^2)`` (``noise_std`` 1 by default). Codes are named ``cat1, cat2, ...`` and
 ``c1, c2, ...`` (the names traversal grids and logs use).
 
 The generator input is ``[one-hot categorical codes, continuous codes, noise]``; the Q head
@@ -62,9 +62,17 @@ class Latents:
 
 
 class LatentSpec:
-    """Parsed latent specification; see the module docstring for the syntax."""
+    """Parsed latent specification; see the module docstring for the syntax.
 
-    def __init__(self, text: str) -> None:
+    Args:
+        text: the specification, e.g. ``"cont5+noise5"``.
+        noise_std: standard deviation of the Gaussian noise dimensions (> 0).
+    """
+
+    def __init__(self, text: str, noise_std: float = 1.0) -> None:
+        if not (math.isfinite(noise_std) and noise_std > 0):
+            raise ConfigError(f"the noise standard deviation must be a positive number, got {noise_std}")
+        self.noise_std = float(noise_std)
         self.text = text.replace(" ", "")
         self.codes: list[Code] = []
         noise_dim = 0
@@ -138,6 +146,8 @@ class LatentSpec:
         codes_cat = torch.stack(cats, 1) if cats else torch.zeros(n, 0, dtype=torch.long, device=draw)
         codes_cont = torch.rand(n, self.num_cont, generator=generator, device=draw) * 2 - 1
         noise = torch.randn(n, self.noise_dim, generator=generator, device=draw)
+        if self.noise_std != 1.0:
+            noise = noise * self.noise_std
         target = torch.device(device) if device is not None else draw
         return Latents(codes_cat.to(target), codes_cont.to(target), noise.to(target))
 

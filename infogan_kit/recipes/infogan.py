@@ -10,6 +10,7 @@ Presets:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +34,8 @@ class InfoGANConfig(ModelConfig):
         lambda_cont: weight of the continuous-code MI term.
         lambda_cat: weight of the categorical-code MI term.
         learned_variance: Q predicts a log-variance per continuous code (else sigma = 1).
+        noise_std: standard deviation of the generator's Gaussian noise dimensions (1: the
+            usual ``N(0, 1)``; the continuous codes, ``U(-1, 1)``, have 0.577).
         info_in_d: weight of the MI loss in the D phase. 0 (default, the InfoGAN convention):
             Q's head is optimized with G and the trunk by the GAN loss alone. > 0 (the
             InfoGAN-CR reference's ``info_coe_infod``): Q's head joins D's optimizer and the
@@ -46,20 +49,23 @@ class InfoGANConfig(ModelConfig):
     lambda_cat: float = 1.0
     learned_variance: bool = False
     info_in_d: float = 0.0
+    noise_std: float = 1.0
 
     def validate(self) -> None:
         if self.arch not in ("auto",) + ARCHITECTURES:
             raise ConfigError(f"model.arch must be auto, dsprites or mnist, got {self.arch!r}")
         if self.latent != "auto":
             LatentSpec(self.latent)
+        if not (math.isfinite(self.noise_std) and self.noise_std > 0):
+            raise ConfigError(f"model.noise_std must be a positive number, got {self.noise_std}")
         if self.lambda_cont < 0 or self.lambda_cat < 0 or self.info_in_d < 0:
             raise ConfigError("model.lambda_cont, model.lambda_cat and model.info_in_d must be >= 0")
 
     def latent_spec(self, image_shape: tuple[int, int, int]) -> LatentSpec:
         """The parsed latent spec, resolving ``auto`` by image size."""
         if self.latent != "auto":
-            return LatentSpec(self.latent)
-        return LatentSpec("cat10+cont2+noise62" if image_shape[1:] == (28, 28) else "cont5+noise5")
+            return LatentSpec(self.latent, self.noise_std)
+        return LatentSpec("cat10+cont2+noise62" if image_shape[1:] == (28, 28) else "cont5+noise5", self.noise_std)
 
 
 class InfoGANSystem(TrainingSystem):

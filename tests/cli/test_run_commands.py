@@ -73,6 +73,8 @@ def test_train_bad_input(tmp_path: Path, capsys) -> None:
     assert _error_line(capsys).startswith("Error: unknown config key 'optim.lr_q'")
     assert run_cli(["train", "--set", "train.batch_size=big", "--dry-run"]) == 1
     assert _error_line(capsys) == "Error: train.batch_size must be an integer, got 'big'"
+    assert run_cli(["train", "--set", "model.noise_std=0", "--dry-run"]) == 1
+    assert _error_line(capsys) == "Error: model.noise_std must be a positive number, got 0.0"
     assert run_cli(["train", "--config", str(tmp_path / "missing.yaml"), "--dry-run"]) == 1
     assert _error_line(capsys).startswith("Error: config file not found")
     taken = tmp_path / "taken"

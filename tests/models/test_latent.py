@@ -50,3 +50,17 @@ def test_split_q_layout() -> None:
     assert logits[0].tolist() == [[0, 1, 2]] and means.tolist() == [[3, 4]] and logvars.tolist() == [[5, 6]]
     _, means, logvars = spec.split_q(q_params[:, :5], learned_variance=False)
     assert logvars is None and means.tolist() == [[3, 4]]
+
+
+def test_noise_std_scales_only_the_noise() -> None:
+    plain = LatentSpec("cont2+noise4").sample(4000, torch.Generator().manual_seed(3))
+    scaled = LatentSpec("cont2+noise4", noise_std=0.25).sample(4000, torch.Generator().manual_seed(3))
+    assert torch.equal(plain.codes_cont, scaled.codes_cont)
+    torch.testing.assert_close(scaled.noise, 0.25 * plain.noise)
+    assert abs(scaled.noise.std().item() - 0.25) < 0.02
+
+
+@pytest.mark.parametrize("noise_std", [0.0, -1.0, float("nan"), float("inf")])
+def test_invalid_noise_std_raises(noise_std: float) -> None:
+    with pytest.raises(ConfigError, match="noise standard deviation"):
+        LatentSpec("cont2+noise4", noise_std=noise_std)
