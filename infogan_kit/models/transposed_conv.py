@@ -4,8 +4,8 @@ Every InfoGAN and VAE decoder here upsamples with ``ConvTranspose2d(C_in, C_out,
 padding=1)``. On the CPU, PyTorch's oneDNN transposed-convolution *backward* is about twice as
 slow as the same arithmetic written with the ordinary convolution primitives (measured in
 ``bench/train.py``'s VAE step: the 32 -> 32 channel layer at 32x32 took 6.3 ms forward and
-backward, 3.5 ms this way, on 2 threads), and a transposed convolution with one or a few output
-channels (the image layer) is slow in both directions. :class:`TransposedConv2d` keeps the
+backward, 3.5 ms this way, on 2 threads), and a transposed convolution with one output channel
+(the image layer) is slow in both directions. :class:`TransposedConv2d` keeps the
 parameters, the ``state_dict`` and the results of ``nn.ConvTranspose2d`` and computes:
 
 * **general path** (:class:`_ConvTransposeFunction`): the forward is ``F.conv_transpose2d``; the
@@ -17,13 +17,15 @@ parameters, the ``state_dict`` and the results of ``nn.ConvTranspose2d`` and com
               exactly the transposed convolution's weight layout
       dL/db = sum of dL/dy over batch, height and width
 
-* **one output channel** (``C_out = 1``, the image layer of grey-scale data, :class:`_PhaseConvTransposeFunction`): a 4x4,
-  stride-2, padding-1 transposed convolution is a matrix product followed by a sum over the
-  2x2 output phases. With ``x`` channels-last (``[n h w, C_in]`` rows) and
-  ``cols = rows @ W.reshape(C_in, C_out 16)``, output pixel ``(2m + p, 2q + r)`` is the sum of
-  four entries of ``cols`` (summed in fp32, like oneDNN's accumulator, whatever the autocast dtype): kernel rows ``ky`` in {1, 3} (from input rows m and m - 1) for
-  even ``p`` and {0, 2} (rows m + 1 and m) for odd ``p``, the same for columns. The backward
-  gathers those 16 strided views of ``dL/dy`` back into ``cols``' layout and multiplies.
+* **one output channel** (``C_out = 1``, the image layer of grey-scale data,
+  :class:`_PhaseConvTransposeFunction`): a 4x4, stride-2, padding-1 transposed convolution is a
+  matrix product followed by a sum over the 2x2 output phases. With ``x`` channels-last
+  (``[n h w, C_in]`` rows) and ``cols = rows @ W.reshape(C_in, C_out 16)``, output pixel
+  ``(2m + p, 2q + r)`` is the sum of four entries of ``cols`` (summed in fp32, like oneDNN's
+  accumulator, whatever the autocast dtype): kernel rows ``ky`` in {1, 3} (from input rows m and
+  m - 1) for even ``p`` and {0, 2} (rows m + 1 and m) for odd ``p``, the same for columns. The
+  backward gathers those 16 strided views of ``dL/dy`` back into ``cols``' layout and
+  multiplies. (With two or more output channels this was slower than the general path.)
 
 Both paths are written with differentiable operations, so double backward (gradient penalties)
 works. The fast paths run on the CPU only; on CUDA (cuDNN's own kernels) and for any other
@@ -103,7 +105,9 @@ class _PhaseConvTransposeFunction(torch.autograd.Function):
                         # input row m + dy feeds output row 2m + p: keep the rows where it exists
                         target = phases[:, max(0, -dy) : height - max(0, dy), row_parity, max(0, -dx) : width - max(0, dx), col_parity]
                         target += cols[:, max(0, dy) : height + min(0, dy), max(0, dx) : width + min(0, dx), :, ky, kx]
-        output = phases.view(n, 2 * height, 2 * width, out_channels).to(x.dtype).permute(0, 3, 1, 2)  # channels-last
+        # a fresh channels-last tensor, not a view: later layers may apply in-place activations
+        output = torch.empty(n, out_channels, 2 * height, 2 * width, dtype=x.dtype, device=x.device, memory_format=torch.channels_last)
+        output.permute(0, 2, 3, 1).copy_(phases.view(n, 2 * height, 2 * width, out_channels))
         ctx.save_for_backward(x, weight)  # the inputs themselves, so that double backward is tracked
         ctx.has_bias = bias is not None
         return output

@@ -132,3 +132,17 @@ def test_networks_match_their_textbook_copy(make) -> None:
     theirs = torch.autograd.grad(loss_reference, list(reference.parameters()))
     for got, want in zip(ours, theirs):
         torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("out_channels", OUT_CHANNELS)
+def test_output_takes_an_inplace_activation(out_channels: int) -> None:
+    """The output is a tensor of its own (not a view), so the next layer may work in place."""
+    layer, inputs = _layer_and_input(out_channels, channels_last=True)
+    stock = reference_layers(layer)
+    outputs = torch.nn.functional.leaky_relu(layer(inputs), 0.2, inplace=True)
+    expected = torch.nn.functional.leaky_relu(stock(inputs), 0.2)
+    torch.testing.assert_close(outputs, expected, rtol=1e-12, atol=1e-12)
+    grads = torch.autograd.grad(outputs.sum(), [inputs, layer.weight])
+    stock_grads = torch.autograd.grad(expected.sum(), [inputs, stock.weight])
+    for got, want in zip(grads, stock_grads):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
