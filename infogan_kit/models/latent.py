@@ -61,6 +61,13 @@ class Latents:
         return self.noise.shape[0]
 
 
+def check_noise_std(noise_std: float, name: str = "the noise standard deviation") -> float:
+    """``noise_std`` as a float if it is a finite positive number, else :class:`ConfigError` naming ``name``."""
+    if not (math.isfinite(noise_std) and noise_std > 0):
+        raise ConfigError(f"{name} must be a positive number, got {noise_std}")
+    return float(noise_std)
+
+
 class LatentSpec:
     """Parsed latent specification; see the module docstring for the syntax.
 
@@ -70,9 +77,7 @@ class LatentSpec:
     """
 
     def __init__(self, text: str, noise_std: float = 1.0) -> None:
-        if not (math.isfinite(noise_std) and noise_std > 0):
-            raise ConfigError(f"the noise standard deviation must be a positive number, got {noise_std}")
-        self.noise_std = float(noise_std)
+        self.noise_std = check_noise_std(noise_std)
         self.text = text.replace(" ", "")
         self.codes: list[Code] = []
         noise_dim = 0

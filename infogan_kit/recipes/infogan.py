@@ -10,14 +10,13 @@ Presets:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from ..config import ConfigError, DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig
 from ..models.infogan_nets import ARCHITECTURES, Discriminator, Generator, architecture_for
-from ..models.latent import Latents, LatentSpec
+from ..models.latent import Latents, LatentSpec, check_noise_std
 from ..objectives.infogan import InfoGANObjective
 from ..training.system import Phase, TrainingSystem
 from . import register_model
@@ -56,8 +55,7 @@ class InfoGANConfig(ModelConfig):
             raise ConfigError(f"model.arch must be auto, dsprites or mnist, got {self.arch!r}")
         if self.latent != "auto":
             LatentSpec(self.latent)
-        if not (math.isfinite(self.noise_std) and self.noise_std > 0):
-            raise ConfigError(f"model.noise_std must be a positive number, got {self.noise_std}")
+        check_noise_std(self.noise_std, "model.noise_std")
         if self.lambda_cont < 0 or self.lambda_cat < 0 or self.info_in_d < 0:
             raise ConfigError("model.lambda_cont, model.lambda_cat and model.info_in_d must be >= 0")
 
