@@ -157,7 +157,8 @@ def test_model_representation_batches_without_grad() -> None:
     codes = model_representation(represent, dataset, batch_size=10)(factors)
     assert calls == [10, 10, 5] and codes.dtype == np.float64 and codes.shape == (25, 3)
     with torch.no_grad():
-        np.testing.assert_allclose(codes, net(dataset.images(factors)).double().numpy(), rtol=1e-6)
+        # float32 sums of 4,096 products: batches of 10 and of 25 may take different BLAS kernels
+        np.testing.assert_allclose(codes, net(dataset.images(factors)).double().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_model_and_dataset_call_form() -> None:
