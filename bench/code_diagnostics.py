@@ -102,12 +102,10 @@ def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str
 
     latent = system.latent
     generator_latents = latent.sample(num_images, torch.Generator(system.device).manual_seed(seed + 1), system.device)
-    fakes = torch.cat([
-        system.inference_network("G")(latent.to_input(type(generator_latents)(
-            generator_latents.codes_cat[i:i + batch_size], generator_latents.codes_cont[i:i + batch_size],
-            generator_latents.noise[i:i + batch_size]))).float().cpu()
-        for i in range(0, num_images, batch_size)
-    ])
+    generator_inputs = latent.to_input(generator_latents)
+    with torch.no_grad():
+        fakes = torch.cat([system.inference_network("G")(generator_inputs[i:i + batch_size]).float().cpu()
+                           for i in range(0, num_images, batch_size)])
     codes_cont = generator_latents.codes_cont.cpu().numpy()
     noise = generator_latents.noise.cpu().numpy()
     fake_stats = sprite_statistics(fakes)
