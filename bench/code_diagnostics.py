@@ -73,7 +73,7 @@ def quantile_discretize(codes: np.ndarray, num_bins: int = 20) -> np.ndarray:
     return ranks * num_bins // len(codes)
 
 
-def mutual_info_report(codes: np.ndarray, factors: np.ndarray, discrete_codes: np.ndarray) -> tuple[float, np.ndarray]:
+def mutual_info_report(discrete_codes: np.ndarray, factors: np.ndarray) -> tuple[float, np.ndarray]:
     """MIG and the ``[codes, factors]`` MI / H matrix of already discretized codes."""
     entropy = discrete_entropy(factors)
     mutual_info = discrete_mutual_info(discrete_codes, factors)
@@ -90,13 +90,13 @@ def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str
         raise InfoganError(f"{run.run_dir}: code diagnostics need one-channel images with factors, got {dataset.name}")
     lines = [f"run {run.run_dir}: {run.model_name}, step {run.step}, {num_images} images, seed {seed}"]
     images, factors = dataset.sample(num_images, torch.Generator().manual_seed(seed))
-    codes = torch.cat([system.represent(images[i:i + batch_size]) for i in range(0, num_images, batch_size)]).numpy()
+    codes = run.represent(images, batch_size).numpy()
     factors_np = factors.numpy()
     names = list(system.code_names())
     header = "      " + " ".join(f"{name[:11]:>11}" for name in dataset.factor_names)
     for label, discrete in (("equal-width 20 bins (disentanglement_lib)", histogram_discretize(codes, 20)),
                             ("equal-frequency 20 bins", quantile_discretize(codes, 20))):
-        score, ratio = mutual_info_report(codes, factors_np, discrete)
+        score, ratio = mutual_info_report(discrete, factors_np)
         lines += [f"MI / H, {label}: MIG {score:.3f}", header]
         lines += [f"{name:>5} " + " ".join(f"{value:11.3f}" for value in row) for name, row in zip(names, ratio)]
 
@@ -108,15 +108,15 @@ def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str
                            for i in range(0, num_images, batch_size)])
     codes_cont = generator_latents.codes_cont.cpu().numpy()
     noise = generator_latents.noise.cpu().numpy()
+    codes_and_noise = np.c_[codes_cont, noise]
     fake_stats = sprite_statistics(fakes)
     lines.append("fakes: correlation with the continuous codes | with the noise | R^2 codes, noise, both")
     for index, stat in enumerate(SPRITE_STATISTICS):
         target = fake_stats[:, index]
-        both = np.c_[codes_cont, noise]
         lines.append(
             f"  {stat:>10} {np.round(column_correlations(codes_cont, target), 2)} | "
             f"{np.round(column_correlations(noise, target), 2)} | "
-            f"{r_squared(codes_cont, target):.2f} {r_squared(noise, target):.2f} {r_squared(both, target):.2f}"
+            f"{r_squared(codes_cont, target):.2f} {r_squared(noise, target):.2f} {r_squared(codes_and_noise, target):.2f}"
         )
     real_stats = sprite_statistics(images)
     lines.append("reals: correlation of every represented code with the sprite's centroid and size")
