@@ -9,8 +9,8 @@ Two inputs, one command::
 
 The codes file is an ``.npz`` archive holding ``codes`` (N x D floats), ``factors`` (N x K
 0-based integers) and optionally ``factor_sizes`` (K integers; default: the largest class + 1)
-and ``dataset`` (a name recorded in the result). The result table goes to stdout and the whole
-result object to ``--json``.
+and ``dataset`` (a name recorded in the result); :mod:`infogan_kit.metrics.codes_file` reads and
+writes it. The result table goes to stdout and the whole result object to ``--json``.
 
 A ``RUN`` is loaded with ``infogan_kit.load_run``; its representation (Q's mean per continuous
 code and the argmax of each categorical code for GANs, the encoder mean for VAEs) is scored on
@@ -26,60 +26,6 @@ from typing import Any
 import click
 
 from infogan_kit.cli.options import check_metrics, check_protocol
-from infogan_kit.errors import InfoganError
-
-CODES_KEYS = ("codes", "factors")
-OPTIONAL_KEYS = ("factor_sizes", "dataset")
-
-
-
-
-
-
-def load_codes_file(path: Path) -> dict[str, Any]:
-    """Read a ``--codes`` archive.
-
-    Returns:
-        ``{"codes": [N, D], "factors": [N, K], "factor_sizes": [K] or None, "dataset": str or None}``.
-
-    Raises:
-        InfoganError: unreadable file, not an ``.npz`` archive, a missing key.
-    """
-    import zipfile
-
-    import numpy as np
-
-    try:
-        with open(path, "rb") as stream:
-            magic = stream.read(6)
-    except OSError as error:
-        raise InfoganError(f"cannot read codes file {path}: {error.strerror or error}") from None
-    if magic == b"\x93NUMPY":
-        raise InfoganError(f"codes file {path} is a single array (.npy); expected an .npz archive with arrays {CODES_KEYS}")
-    if not zipfile.is_zipfile(path):
-        raise InfoganError(f"cannot read codes file {path}: not an .npz archive (save it with numpy.savez)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as error:  # noqa: BLE001 - numpy raises many types for a bad file
-        raise InfoganError(f"cannot read codes file {path}: {type(error).__name__}: {error}") from None
-    with archive:
-        missing = [key for key in CODES_KEYS if key not in archive.files]
-        if missing:
-            raise InfoganError(
-                f"codes file {path} has no array {missing[0]!r} (it holds: {', '.join(archive.files) or 'nothing'}); "
-                "expected 'codes' [N, D], 'factors' [N, K] and optionally 'factor_sizes' [K]"
-            )
-        try:
-            data = {key: archive[key] for key in CODES_KEYS + OPTIONAL_KEYS if key in archive.files}
-        except Exception as error:  # noqa: BLE001 - corrupt member, object arrays
-            raise InfoganError(f"cannot read codes file {path}: {type(error).__name__}: {error}") from None
-    dataset = data.get("dataset")
-    return {
-        "codes": data["codes"],
-        "factors": data["factors"],
-        "factor_sizes": data.get("factor_sizes"),
-        "dataset": None if dataset is None else str(dataset),
-    }
 
 
 def _evaluate_run(run: Path, *, names: str, protocol: str, seed: int, data_path: str | None, device: str | None,
@@ -161,10 +107,10 @@ def evaluate(
             ctx.fail("--save-codes and --data-path apply to a RUN only")
         if inception_weights is not None:
             ctx.fail("--inception-weights applies to a RUN only (the image metrics need a generator)")
-        data = load_codes_file(codes_file)
+        data = metrics.read_codes_file(codes_file)
         result = metrics.evaluate_codes(
-            data["codes"], data["factors"], data["factor_sizes"], names, protocol, seed,
-            num_train, num_test, shuffle_seed, dataset_name=data["dataset"], source=str(codes_file),
+            data.codes, data.factors, data.factor_sizes, names, protocol, seed,
+            num_train, num_test, shuffle_seed, dataset_name=data.dataset, source=str(codes_file),
         )
     click.echo(metrics.format_table(result))
     if json_out is not None:

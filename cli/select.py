@@ -34,17 +34,16 @@ def format_ranking(selection: dict) -> str:
 def with_votes(protocol: str, votes: int | None) -> Protocol:
     """The protocol, with ``votes`` FactorVAE training votes (half as many evaluation votes,
     at most ``votes * batch_size`` variance points) when given."""
-    import dataclasses
-
     from infogan_kit.metrics import get_protocol
 
     chosen = get_protocol(protocol)
     if votes is None:
         return chosen
-    return dataclasses.replace(
-        chosen, name=f"{chosen.name}-votes{votes}", comparable=False, factor_vae_num_train=votes,
+    sizes = chosen.metric_sizes("factor_vae")
+    return chosen.replace(
+        name=f"{chosen.name}-votes{votes}", comparable=False, factor_vae_num_train=votes,
         factor_vae_num_eval=max(1, votes // 2),
-        factor_vae_num_variance_estimate=max(2, min(chosen.factor_vae_num_variance_estimate, votes * chosen.factor_vae_batch_size)),
+        factor_vae_num_variance_estimate=max(2, min(sizes["num_variance_estimate"], votes * sizes["batch_size"])),
     )
 
 

@@ -12,12 +12,54 @@ a plain ``torch.utils.data.Dataset`` view) is shared here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
 from ..errors import DatasetError
+
+
+# ------------------------------------------------------------------ factor-grid arithmetic
+# The one home of the mixed-radix grid arithmetic: FactorDataset's methods and the metrics'
+# lookup tables (infogan_kit.metrics.sampling) both call these.
+def num_grid_points(factor_sizes: Sequence[int]) -> int:
+    """Number of points on the factor grid (the product of ``factor_sizes``)."""
+    return math.prod(int(size) for size in factor_sizes)
+
+
+def grid_strides(factor_sizes: Sequence[int]) -> tuple[int, ...]:
+    """Row-major strides of the grid, last factor fastest: ``flat index = sum(factor * stride)``."""
+    strides = [1] * len(factor_sizes)
+    for axis in range(len(factor_sizes) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * int(factor_sizes[axis + 1])
+    return tuple(strides)
+
+
+def grid_flat_index(factors: torch.Tensor, factor_sizes: Sequence[int]) -> torch.Tensor:
+    """Flat grid indices of integer factor tuples ``[..., K]`` -> LongTensor ``[...]`` (same device)."""
+    strides = torch.tensor(grid_strides(factor_sizes), dtype=torch.long, device=factors.device)
+    return (factors.long() * strides).sum(-1)
+
+
+def grid_factors(index: torch.Tensor, factor_sizes: Sequence[int]) -> torch.Tensor:
+    """Factor tuples of flat grid indices ``[...]`` -> LongTensor ``[..., K]`` (same device).
+
+    Indices are not range-checked (:meth:`FactorDataset.index_to_factors` checks them).
+    """
+    sizes = torch.tensor(tuple(factor_sizes), dtype=torch.long, device=index.device)
+    strides = torch.tensor(grid_strides(factor_sizes), dtype=torch.long, device=index.device)
+    return (index.long()[..., None] // strides) % sizes
+
+
+def sample_grid_factors(num_samples: int, factor_sizes: Sequence[int], generator: torch.Generator | None = None) -> torch.Tensor:
+    """Draw ``num_samples`` factor tuples uniformly from the grid -> LongTensor ``[num_samples, K]`` (CPU)."""
+    sizes = torch.tensor(tuple(factor_sizes), dtype=torch.float64)
+    uniform = torch.rand(num_samples, len(sizes), generator=generator, dtype=torch.float64)
+    factors = (uniform * sizes).long()
+    # rand() < 1 always, but guard against rounding in the float64 product.
+    return torch.minimum(factors, sizes.long() - 1)
 
 
 @dataclass(frozen=True)
@@ -78,10 +120,7 @@ class FactorDataset:
     def num_combinations(self) -> int:
         """Number of points on the factor grid (product of ``factor_sizes``)."""
         self._require_factors()
-        total = 1
-        for size in self.factor_sizes:
-            total *= size
-        return total
+        return num_grid_points(self.factor_sizes)
 
     def _require_factors(self) -> None:
         if not self.has_factors:
@@ -89,13 +128,6 @@ class FactorDataset:
                 f"dataset {self.name!r} has no ground-truth factors; factor sampling and the "
                 "disentanglement metrics need a dataset with factors (e.g. dsprites)"
             )
-
-    def _strides(self, device: torch.device | None = None) -> torch.Tensor:
-        sizes = torch.tensor(self.factor_sizes, dtype=torch.long, device=device)
-        strides = torch.ones_like(sizes)
-        if len(sizes) > 1:
-            strides[:-1] = torch.flip(torch.cumprod(torch.flip(sizes[1:], [0]), 0), [0])
-        return strides
 
     def sample_factors(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw ``n`` factor tuples uniformly from the grid.
@@ -108,11 +140,7 @@ class FactorDataset:
             LongTensor ``[n, K]`` of 0-based class indices (on the CPU).
         """
         self._require_factors()
-        sizes = torch.tensor(self.factor_sizes, dtype=torch.float64)
-        uniform = torch.rand(n, self.num_factors, generator=generator, dtype=torch.float64)
-        factors = (uniform * sizes).long()
-        # rand() < 1 always, but guard against rounding in the float64 product.
-        return torch.minimum(factors, torch.tensor(self.factor_sizes) - 1)
+        return sample_grid_factors(n, self.factor_sizes, generator)
 
     def index_to_factors(self, index: torch.Tensor | int) -> torch.Tensor:
         """Convert flat grid indices (last factor fastest) to factor tuples.
@@ -129,16 +157,13 @@ class FactorDataset:
         index_t = index_t.reshape(-1)
         if len(index_t) and (index_t.min() < 0 or index_t.max() >= self.num_combinations):
             raise DatasetError(f"flat index out of range [0, {self.num_combinations}) for {self.name}")
-        sizes = torch.tensor(self.factor_sizes, dtype=torch.long, device=index_t.device)
-        strides = self._strides(index_t.device)
-        factors = (index_t[:, None] // strides[None, :]) % sizes[None, :]
+        factors = grid_factors(index_t, self.factor_sizes)
         return factors[0] if scalar else factors
 
     def factors_to_index(self, factors: torch.Tensor) -> torch.Tensor:
         """Convert factor tuples ``[n, K]`` (or ``[K]``) to flat grid indices ``[n]`` (or scalar)."""
         self._require_factors()
-        factors_t = self.check_factors(factors)
-        return (factors_t * self._strides(factors_t.device)).sum(-1)
+        return grid_flat_index(self.check_factors(factors), self.factor_sizes)
 
     def check_factors(self, factors: torch.Tensor) -> torch.Tensor:
         """Validate a factor tensor: integer, last dimension K, every value inside its grid.

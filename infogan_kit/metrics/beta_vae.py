@@ -28,6 +28,7 @@ import torch
 from ..data.base import FactorDataset
 
 from ..errors import MetricError
+from .registry import MetricInputs, metric, needs_two_factors
 from .sampling import (
     DEFAULT_CHUNK_ROWS,
     RepresentFactors,
@@ -128,3 +129,18 @@ def beta_vae(
     )
     eval_accuracy = float(np.mean(model.predict(eval_features) == eval_labels))
     return {"train_accuracy": train_accuracy, "eval_accuracy": eval_accuracy}
+
+
+# Sampling metrics represent batch_size * (num_train + num_eval) x 2 images (the pairs): fast's
+# sizes are ~15,000 images, a few seconds for a real network on 2 CPU cores.
+@metric(
+    "beta_vae", kind="sampling", keys=("train_accuracy", "eval_accuracy"), applies=needs_two_factors,
+    description="BetaVAE score (Higgins et al. 2017)",
+    estimator="sklearn LogisticRegression() on mean |z1 - z2| of pairs sharing one factor",
+    sizes={"dlib": {"batch_size": 64, "num_train": 10_000, "num_eval": 5_000},
+           "fast": {"batch_size": 16, "num_train": 300, "num_eval": 150}},
+)
+def compute_beta_vae(inputs: MetricInputs) -> dict[str, float]:
+    """The registered ``beta_vae``: :func:`beta_vae` with the protocol's sizes."""
+    return beta_vae(inputs.represent_factors, inputs.factor_sizes, inputs.generator("beta_vae"),
+                    **inputs.protocol.metric_sizes("beta_vae"))

@@ -1,8 +1,9 @@
 """Cheap estimators of the ``fast`` protocol (for in-training logging and quick looks).
 
 The ``fast`` protocol keeps every metric's definition and changes two things: far fewer samples
-(see :data:`infogan_kit.metrics.protocol.FAST`) and, for the two metrics whose reference
-estimators dominate the suite's run time, cheaper estimators:
+(:data:`infogan_kit.metrics.protocol.FAST`'s split, and each metric's declared ``"fast"`` sizes)
+and, for the two metrics whose reference estimators dominate the suite's run time, cheaper
+estimators (their ``fast_compute``):
 
 * **DCI** (:func:`fast_dci`): one ``RandomForestClassifier`` per factor instead of a
   ``GradientBoostingClassifier``. A forest grows one tree per class set (gradient boosting grows

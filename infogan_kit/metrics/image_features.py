@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import MetricError
+from .codes_file import write_npz_atomic
 from .feature_net import load_feature_net, sha256_file
 
 INPUT_RANGES: dict[str, tuple[float, float]] = {"0-255": (0.0, 255.0), "tf": (-1.0, 0.9921875), "pt": (-1.0, 1.0)}
@@ -239,7 +238,7 @@ def reference_statistics(
     values = features.astype(np.float64)
     mean, cov = values.mean(axis=0), np.cov(values, rowvar=False)
     if path is not None:
-        _write_cache_atomically(path, key=np.array(key), features=features, mean=mean, cov=cov)
+        write_npz_atomic(path, key=np.array(key), features=features, mean=mean, cov=cov)
     return ReferenceStatistics(features, mean, cov, path, False)
 
 
@@ -253,15 +252,3 @@ def _read_cache(path: Path, key: str) -> dict[str, np.ndarray] | None:
             return {name: archive[name] for name in ("features", "mean", "cov")}
     except Exception:  # noqa: BLE001 - a corrupt cache file is recomputed
         return None
-
-
-def _write_cache_atomically(path: Path, **arrays: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

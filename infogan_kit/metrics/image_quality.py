@@ -16,10 +16,12 @@ Estimators: FD = ``|mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2))`` with ``
 ``min(kid_subset_size, n_real, n_generated)`` rows per side (Binkowski et al. 2018; clean-fid's
 defaults: 100 subsets of 1,000); ``kid_std`` is the standard deviation over subsets.
 
-Sizes: ``dlib`` 10,000 real / 10,000 generated, ``fast`` 2,000 / 2,000. Real images are a fixed
-draw (seed :data:`REFERENCE_SEED`, independent of the suite seed); their features, mean and
-covariance are cached in ``$INFOGAN_CACHE/image_stats`` keyed by dataset, variant, protocol,
-sample size and the feature network's sha256. Generated images come from the suite generator
+Sizes (:data:`IMAGE_SIZES`, declared with the metrics under the sizes key ``"image_quality"``,
+so a custom protocol sets ``image_quality_num_real=...``): ``dlib`` 10,000 real / 10,000
+generated, ``fast`` 2,000 / 2,000. Real images are a fixed draw (seed :data:`REFERENCE_SEED`,
+independent of the suite seed); their features, mean and covariance are cached in
+``$INFOGAN_CACHE/image_stats`` keyed by dataset, variant, protocol, sample size and the feature
+network's sha256. Generated images come from the suite generator
 ``(seed, "image_quality/generated")``, so ``fd`` and ``kid`` see the same images.
 """
 
@@ -47,11 +49,15 @@ from .image_features import (
     reference_statistics,
 )
 from .protocol import Protocol
-from .registry import MetricInputs
+from .registry import MetricInputs, metric
 
 IMAGE_METRIC_NAMES = ("fd", "kid", "inception_fid", "inception_kid")
-PROTOCOL_IMAGE_SIZES: dict[str, tuple[int, int]] = {"dlib": (10_000, 10_000), "fast": (2_000, 2_000)}
-"""Protocol name -> (real images, generated images); other protocols: dlib's if comparable, else fast's."""
+IMAGE_SIZES_KEY = "image_quality"
+IMAGE_SIZES: dict[str, dict[str, int]] = {
+    "dlib": {"num_real": 10_000, "num_generated": 10_000},
+    "fast": {"num_real": 2_000, "num_generated": 2_000},
+}
+"""Real and generated images per protocol, shared by the four image metrics (sizes key ``"image_quality"``)."""
 GENERATED_STREAM = "image_quality/generated"
 """Name of the suite generator that feeds the generator (shared by every image metric)."""
 
@@ -193,9 +199,9 @@ def kernel_distance(
 def image_sample_sizes(protocol: Protocol, options: ImageQualityOptions | None = None) -> tuple[int, int]:
     """``(num_real, num_generated)`` for ``protocol`` (options override each)."""
     options = options or current_image_quality_options()
-    default = PROTOCOL_IMAGE_SIZES.get(protocol.name) or PROTOCOL_IMAGE_SIZES["dlib" if protocol.comparable else "fast"]
-    num_real = default[0] if options.num_real is None else int(options.num_real)
-    num_generated = default[1] if options.num_generated is None else int(options.num_generated)
+    declared = protocol.metric_sizes(IMAGE_SIZES_KEY)
+    num_real = declared["num_real"] if options.num_real is None else int(options.num_real)
+    num_generated = declared["num_generated"] if options.num_generated is None else int(options.num_generated)
     if num_real < 2 or num_generated < 2:
         raise MetricError(f"image metrics need at least 2 real and 2 generated images, got {num_real} / {num_generated}")
     return num_real, num_generated
@@ -240,7 +246,8 @@ def plan_image_metrics(
             notes.append(reason)
     if any(name in IMAGE_METRIC_NAMES for name in kept):
         sizes = image_sample_sizes(protocol, options)
-        if (options.num_real, options.num_generated) != (None, None) and sizes != PROTOCOL_IMAGE_SIZES.get(protocol.name):
+        declared = protocol.metric_sizes(IMAGE_SIZES_KEY)
+        if (options.num_real, options.num_generated) != (None, None) and sizes != (declared["num_real"], declared["num_generated"]):
             notes.append(f"image metrics use {sizes[0]} real / {sizes[1]} generated images, not the "
                          f"{protocol.name} protocol's; compare them only with results of the same sizes")
     return kept, notes
@@ -332,21 +339,35 @@ def _kid_values(inputs: MetricInputs, inception: bool, stream: str) -> dict[str,
                            options.kid_subset_size, options.kid_num_subsets)
 
 
+_IMAGE_DECLARATION: dict[str, Any] = {"kind": "image", "sizes": IMAGE_SIZES, "sizes_key": IMAGE_SIZES_KEY}
+"""What the four image metrics declare alike (their estimator lines, with the network's sha256,
+are written into each result by :func:`estimator_description`)."""
+_KID_KEYS = ("kid_mean", "kid_std")
+
+
+@metric("fd", keys=("fd",), **_IMAGE_DECLARATION,
+        description="Frechet distance of the shipped factor-classifier features (sha256 in config.image_quality)")
 def compute_fd(inputs: MetricInputs) -> dict[str, float]:
     """``fd``: Frechet distance of factor-classifier features (real vs generated) -> ``{"fd"}``."""
     return {"fd": _fd_values(inputs, inception=False)}
 
 
+@metric("kid", keys=_KID_KEYS, **_IMAGE_DECLARATION,
+        description="KID (unbiased cubic-polynomial MMD^2 over subsets) of the shipped factor-classifier features")
 def compute_kid(inputs: MetricInputs) -> dict[str, float]:
     """``kid``: KID of factor-classifier features -> ``{"kid_mean", "kid_std"}``."""
     return _kid_values(inputs, inception=False, stream="kid")
 
 
+@metric("inception_fid", keys=("fid",), **_IMAGE_DECLARATION,
+        description="Frechet distance of a user-supplied TorchScript Inception network's features")
 def compute_inception_fid(inputs: MetricInputs) -> dict[str, float]:
     """``inception_fid``: Frechet distance of the user's Inception features -> ``{"fid"}``."""
     return {"fid": _fd_values(inputs, inception=True)}
 
 
+@metric("inception_kid", keys=_KID_KEYS, **_IMAGE_DECLARATION,
+        description="KID of a user-supplied TorchScript Inception network's features")
 def compute_inception_kid(inputs: MetricInputs) -> dict[str, float]:
     """``inception_kid``: KID of the user's Inception features -> ``{"kid_mean", "kid_std"}``."""
     return _kid_values(inputs, inception=True, stream="inception_kid")

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MetricError
+from .registry import MetricInputs, metric
 from .utils import check_codes_factors, check_num_bins, histogram_discretize
 
 
@@ -91,3 +92,15 @@ def irs(codes: Any, factors: Any, *, num_bins: int = 20, diff_quantile: float = 
     matrix, max_deviation = irs_matrix(factor_groups, codes_array[:, active], float(diff_quantile))
     per_code = matrix.max(axis=1)
     return {"score": float(np.average(per_code, weights=max_deviation)), "num_active_dims": num_active}
+
+
+@metric(
+    "irs", kind="array", keys=("score", "num_active_dims"),
+    description="Interventional Robustness Score (Suter et al. 2019)",
+    estimator="20-bin histogram discretizer on the factors, diff quantile 0.99",
+    sizes={"dlib": {"diff_quantile": 0.99}},
+)
+def compute_irs(inputs: MetricInputs) -> dict[str, float]:
+    """The registered ``irs``: :func:`irs` of the train rows with the protocol's quantile."""
+    return irs(inputs.codes_train, inputs.factors_train, num_bins=inputs.protocol.num_bins,
+               **inputs.protocol.metric_sizes("irs"))

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from ..errors import MetricError
+from .registry import MetricInputs, metric
 
 
 def label_accuracy(codes: Any, factors: Any, *, code_index: int = 0, factor_index: int = 0) -> dict[str, float]:
@@ -48,3 +49,22 @@ def label_accuracy(codes: Any, factors: Any, *, code_index: int = 0, factor_inde
     rows, cols = linear_sum_assignment(table, maximize=True)
     accuracy = float(table[rows, cols].sum() / len(labels))
     return {"accuracy": accuracy, "error": 1.0 - accuracy, "num_categories": int(table.shape[0])}
+
+
+def label_accuracy_applies(inputs: MetricInputs) -> str | None:
+    """Why ``label_accuracy`` does not apply: not one class-label factor, or no categorical first code."""
+    if inputs.factors_train.shape[1] != 1:
+        return "it needs a single class-label factor (e.g. MNIST / Fashion-MNIST)"
+    first = inputs.codes_train[:, 0]
+    if not np.allclose(first, np.round(first)) or first.min() < 0:
+        return "it needs a categorical code (the first code column holds class indices)"
+    return None
+
+
+@metric(
+    "label_accuracy", kind="array", keys=("accuracy", "error", "num_categories"), applies=label_accuracy_applies,
+    description="best one-to-one matching of the categorical code's classes to the labels (Hungarian)",
+)
+def compute_label_accuracy(inputs: MetricInputs) -> dict[str, Any]:
+    """The registered ``label_accuracy``: :func:`label_accuracy` of the train rows."""
+    return label_accuracy(inputs.codes_train, inputs.factors_train)

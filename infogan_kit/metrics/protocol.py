@@ -1,4 +1,4 @@
-"""Evaluation protocols: every sample size, bin count and estimator a metric suite uses.
+"""Evaluation protocols: the settings metrics share, and each metric's sample sizes.
 
 * ``dlib`` (the default, :data:`DLIB`): disentanglement_lib's ``unsupervised_study_v1``
   metric configs. Numbers are comparable with published tables (given the same library
@@ -8,42 +8,41 @@
   in-training logging and quick looks only: **not comparable with published numbers**, and
   every result says so.
 
-Add your own with ``dataclasses.replace(DLIB, name="big", num_train=50_000, ...)`` and pass the
-object wherever a protocol name is accepted.
+A protocol holds only what metrics share (split sizes, bins, the estimator switch). Each metric
+declares its own sample sizes and estimator text per protocol where it is defined
+(``@metric(..., sizes={"dlib": {...}, "fast": {...}})``, see
+:func:`infogan_kit.metrics.registry.metric`); a protocol reads those of its ``base`` and applies
+its own overrides. Make your own with one call and pass it wherever a protocol name is accepted::
+
+    tiny = FAST.replace(name="tiny", num_train=200, factor_vae_num_train=100)
+    tiny.factor_vae_num_train           # 100: a metric's size is "<sizes key>_<size>"
+    tiny.metric_sizes("factor_vae")     # {"batch_size": 16, "num_train": 100, ...}
+
+(``dataclasses.replace(FAST, ...)`` takes the same arguments.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MetricError
 
-DLIB_ESTIMATORS: tuple[tuple[str, str], ...] = (
-    ("beta_vae", "sklearn LogisticRegression() on mean |z1 - z2| of pairs sharing one factor"),
-    ("factor_vae", "majority vote over argmin of normalized per-dimension variance"),
-    ("mig", "20-bin histogram discretizer + sklearn mutual_info_score (nats)"),
-    ("dci", "sklearn GradientBoostingClassifier() per factor (random_state=seed: breaks exact ties only), impurity importances"),
-    ("sap", "sklearn LinearSVC(C=0.01, class_weight='balanced') per (code, factor)"),
-    ("modularity", "20-bin histogram MI; explicitness: LogisticRegression() on standardized codes, one-vs-rest ROC-AUC"),
-    ("irs", "20-bin histogram discretizer on the factors, diff quantile 0.99"),
-    ("unsupervised", "Gaussian total correlation / Wasserstein correlation of the code covariance; 20-bin histogram MI"),
-)
-"""Metric name -> estimator, as disentanglement_lib constructs them."""
+if TYPE_CHECKING:
+    from .registry import MetricSpec
 
-FAST_ESTIMATORS: tuple[tuple[str, str], ...] = tuple(
-    (name, text)
-    for name, text in DLIB_ESTIMATORS
-    if name not in ("dci", "sap")
-) + (
-    ("dci", "sklearn RandomForestClassifier(n_estimators=20, max_features=None, min_samples_leaf=10) per factor, impurity importances"),
-    ("sap", "1-D histogram classifier (20 train bins, majority class per bin) per (code, factor)"),
-)
+SizeOverrides = tuple[tuple[str, str, Any], ...]
+"""``((sizes key, size name, value), ...)``: a protocol's changes to the declared metric sizes."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Protocol:
     """Every choice that changes a metric's value, besides the metric definitions themselves.
+
+    Construct as ``Protocol(name, comparable, description, **settings)``: ``settings`` are the
+    attributes below and any metric size as ``<sizes key>_<size>`` (``factor_vae_num_train=100``,
+    ``image_quality_num_real=500``), which go to ``size_overrides``.
 
     Attributes:
         name: protocol name recorded in results (``"dlib"``, ``"fast"``, ...).
@@ -52,18 +51,10 @@ class Protocol:
         num_train: train rows of the array metrics (MIG, DCI, SAP, modularity, IRS, unsupervised).
         num_test: test rows of the array metrics that fit estimators (DCI, SAP, modularity).
         num_bins: histogram bins of the discretizer (MIG, modularity, IRS, unsupervised).
-        beta_vae_batch_size: points per BetaVAE pair batch.
-        beta_vae_num_train: BetaVAE training points (one per batch pair).
-        beta_vae_num_eval: BetaVAE evaluation points.
-        factor_vae_batch_size: points per FactorVAE vote batch.
-        factor_vae_num_train: FactorVAE training votes.
-        factor_vae_num_eval: FactorVAE evaluation votes.
-        factor_vae_num_variance_estimate: points for the global variances (ddof=1).
-        factor_vae_prune_threshold: dimensions with global std below this are pruned.
-        irs_diff_quantile: IRS quantile of the interventional differences.
-        fast_estimators: use the cheap estimators of :mod:`infogan_kit.metrics.fast` where a
-            metric has one (DCI, SAP).
-        estimators: ``(metric, estimator description)`` pairs recorded in every result.
+        fast_estimators: use a metric's cheap estimator where it declares one (DCI, SAP).
+        base: the built-in protocol (``"dlib"`` or ``"fast"``) whose declared metric sizes and
+            estimator texts apply; metrics without an entry for it use their ``"dlib"`` one.
+        size_overrides: metric sizes that differ from the declared ones (see :data:`SizeOverrides`).
     """
 
     name: str
@@ -72,40 +63,105 @@ class Protocol:
     num_train: int = 10_000
     num_test: int = 5_000
     num_bins: int = 20
-    beta_vae_batch_size: int = 64
-    beta_vae_num_train: int = 10_000
-    beta_vae_num_eval: int = 5_000
-    factor_vae_batch_size: int = 64
-    factor_vae_num_train: int = 10_000
-    factor_vae_num_eval: int = 5_000
-    factor_vae_num_variance_estimate: int = 10_000
-    factor_vae_prune_threshold: float = 0.05
-    irs_diff_quantile: float = 0.99
     fast_estimators: bool = False
-    estimators: tuple[tuple[str, str], ...] = DLIB_ESTIMATORS
+    base: str = "dlib"
+    size_overrides: SizeOverrides = ()
+
+    def __init__(self, name: str, comparable: bool, description: str, **settings: Any) -> None:
+        values: dict[str, Any] = {"name": name, "comparable": comparable, "description": description}
+        for item in dataclasses.fields(self):
+            if item.name not in values:
+                values[item.name] = settings.pop(item.name, item.default)
+        overrides = {(key, size): value for key, size, value in values["size_overrides"]}
+        for flat, value in settings.items():
+            overrides[split_size_name(flat)] = value
+        values["size_overrides"] = tuple((key, size, overrides[key, size]) for key, size in sorted(overrides))
+        for attribute, value in values.items():
+            object.__setattr__(self, attribute, value)
+
+    def replace(self, **changes: Any) -> Protocol:
+        """A copy with ``changes``: shared settings (``name=``, ``num_train=``, ...) and metric
+        sizes as ``<sizes key>_<size>`` (``factor_vae_num_train=100``).
+
+        Raises:
+            MetricError: an unknown metric size (the message lists the known ones).
+        """
+        return dataclasses.replace(self, **changes)
+
+    def metric_sizes(self, key: str) -> dict[str, Any]:
+        """The sizes of metric ``key`` (its sizes key, usually its name) under this protocol.
+
+        Raises:
+            MetricError: no registered metric declares sizes under ``key``.
+        """
+        spec = _sizes_declarations().get(key)
+        if spec is None:
+            raise MetricError(f"no metric declares sample sizes under {key!r}; declared: {', '.join(_sizes_declarations())}")
+        sizes = spec.sizes_for(self.base)
+        sizes.update({size: value for owner, size, value in self.size_overrides if owner == key})
+        return sizes
 
     def sizes(self) -> dict[str, dict[str, Any]]:
-        """Every sample size, grouped by the metrics that use it (recorded in results)."""
-        return {
-            "array": {"num_train": self.num_train, "num_test": self.num_test},
-            "beta_vae": {
-                "batch_size": self.beta_vae_batch_size,
-                "num_train": self.beta_vae_num_train,
-                "num_eval": self.beta_vae_num_eval,
-            },
-            "factor_vae": {
-                "batch_size": self.factor_vae_batch_size,
-                "num_train": self.factor_vae_num_train,
-                "num_eval": self.factor_vae_num_eval,
-                "num_variance_estimate": self.factor_vae_num_variance_estimate,
-                "prune_threshold": self.factor_vae_prune_threshold,
-            },
-            "irs": {"diff_quantile": self.irs_diff_quantile},
-        }
+        """Every sample size, grouped by the metrics that use it (recorded in results).
+
+        ``"array"`` (the shared split), then each array and sampling metric's declared sizes.
+        The image metrics' sizes are recorded, with their KID settings, as ``"image_quality"``
+        when they run.
+        """
+        recorded: dict[str, dict[str, Any]] = {"array": {"num_train": self.num_train, "num_test": self.num_test}}
+        for key, spec in _sizes_declarations().items():
+            if spec.kind != "image":
+                recorded[key] = self.metric_sizes(key)
+        return recorded
 
     def estimator_names(self) -> dict[str, str]:
-        """``{metric name: estimator description}`` for the built-in metrics."""
-        return dict(self.estimators)
+        """``{metric name: estimator description}`` of the metrics that declare one."""
+        from .registry import METRICS
+
+        specs = [METRICS.get(name) for name in METRICS]
+        return {spec.name: spec.estimator_for(self) for spec in specs if spec.estimator}
+
+    @property
+    def estimators(self) -> tuple[tuple[str, str], ...]:
+        """``(metric, estimator description)`` pairs (:meth:`estimator_names` as pairs)."""
+        return tuple(self.estimator_names().items())
+
+    def __getattr__(self, attribute: str) -> Any:
+        """A metric size as ``<sizes key>_<size>``, e.g. ``protocol.factor_vae_num_train``."""
+        if attribute.startswith("_") or attribute in _FIELD_NAMES:
+            raise AttributeError(attribute)
+        try:
+            key, size = split_size_name(attribute)
+        except MetricError:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}") from None
+        return self.metric_sizes(key)[size]
+
+
+_FIELD_NAMES = frozenset(item.name for item in dataclasses.fields(Protocol))
+
+
+def _sizes_declarations() -> dict[str, MetricSpec]:
+    from .registry import sizes_declarations
+
+    return sizes_declarations()
+
+
+def split_size_name(flat: str) -> tuple[str, str]:
+    """``"factor_vae_num_train"`` -> ``("factor_vae", "num_train")`` (a declared sizes key and size).
+
+    Raises:
+        MetricError: no registered metric declares that size (the message lists them all).
+    """
+    declarations = _sizes_declarations()
+    for key, spec in declarations.items():
+        size = flat[len(key) + 1 :]
+        if flat.startswith(f"{key}_") and size in spec.sizes["dlib"]:
+            return key, size
+    known = [f"{key}_{size}" for key, spec in declarations.items() for size in spec.sizes["dlib"]]
+    raise MetricError(
+        f"unknown protocol setting {flat!r}; shared settings: {', '.join(sorted(_FIELD_NAMES))}; "
+        f"metric sizes: {', '.join(known)}"
+    )
 
 
 DLIB = Protocol(
@@ -121,17 +177,8 @@ FAST = Protocol(
     description="few samples and cheap estimators for quick looks; NOT comparable with published numbers",
     num_train=2_000,
     num_test=1_000,
-    # Sampling metrics represent batch_size * (num_train + num_eval) images (x2 for BetaVAE's
-    # pairs): ~15,000 + ~9,000 images here, a few seconds for a real network on 2 CPU cores.
-    beta_vae_batch_size=16,
-    beta_vae_num_train=300,
-    beta_vae_num_eval=150,
-    factor_vae_batch_size=16,
-    factor_vae_num_train=300,
-    factor_vae_num_eval=150,
-    factor_vae_num_variance_estimate=2_000,
     fast_estimators=True,
-    estimators=FAST_ESTIMATORS,
+    base="fast",
 )
 """The fast protocol: the whole suite in seconds; labelled not comparable in every output."""
 

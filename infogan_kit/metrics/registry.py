@@ -1,7 +1,15 @@
 """The metric registry and the runner of a selection of metrics.
 
-Every metric is registered as a :class:`MetricSpec`: a name, a *kind* saying what input it
-needs, the keys it returns and a ``compute(inputs: MetricInputs) -> dict`` function. Kinds:
+A metric is declared once, in its own module, with the :func:`metric` decorator: its name, a
+*kind* saying what input it needs, the keys it returns, its sample sizes and estimator text
+per protocol, and the decorated ``compute(inputs: MetricInputs) -> dict`` function::
+
+    @metric("mig", kind="array", keys=("score",), description="Mutual Information Gap",
+            estimator="20-bin histogram discretizer + sklearn mutual_info_score (nats)")
+    def compute_mig(inputs: MetricInputs) -> dict[str, Any]:
+        return mig(inputs.codes_train, inputs.factors_train, num_bins=inputs.protocol.num_bins)
+
+Kinds:
 
 * ``"array"``: codes and factors of sampled points (``inputs.codes_train`` ..., ``[N, D]`` /
   ``[N, K]``); applies whenever the suite has them (a model, or a ``--codes`` file);
@@ -9,17 +17,18 @@ needs, the keys it returns and a ``compute(inputs: MetricInputs) -> dict`` funct
   batches; applies to a model, or to a ``--codes`` file that covers the whole factor grid;
 * ``"image"``: generated images (``inputs.generate_images``); applies when a generator is given.
 
-Users add metrics with :func:`register_metric`; ``names="all"`` selects every registered metric
-that applies to the input. :func:`run_suite` computes a selection on one :class:`MetricInputs`
-and returns values, notes and timings; :mod:`infogan_kit.metrics.suite` builds the inputs from
-a model, a codes file or any representation of factors and assembles the result object.
+:func:`register_metric` is the same declaration as a function call. ``names="all"`` selects
+every registered metric that applies to the input. :func:`run_suite` computes a selection on
+one :class:`MetricInputs` and returns values, notes and timings; :mod:`infogan_kit.metrics.suite`
+builds the inputs from a model, a codes file or any representation of factors and assembles the
+result object.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -30,6 +39,8 @@ from .protocol import Protocol
 from .sampling import RepresentFactors, derive_generator
 
 KINDS = ("array", "sampling", "image")
+DEFAULT_BASE = "dlib"
+"""The entry of a metric's per-protocol sizes and estimator texts that other protocols fall back to."""
 
 
 @dataclass
@@ -80,6 +91,11 @@ class MetricInputs:
         return False
 
 
+Compute = Callable[[MetricInputs], dict[str, Any]]
+"""``compute(inputs: MetricInputs) -> {key: value}``."""
+ComputeT = TypeVar("ComputeT", bound=Callable[..., dict[str, Any]])
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """A registered metric.
@@ -91,44 +107,110 @@ class MetricSpec:
         keys: the keys ``compute`` returns.
         fast_compute: optional cheaper estimator used by protocols with ``fast_estimators``.
         uses_test_split: whether an array metric reads ``codes_test`` / ``factors_test``.
-        description: one line (also recorded as the estimator when the protocol has none).
+        description: one line (also recorded as the estimator when the metric declares none).
         applies: optional ``applies(inputs) -> None | reason``: a metric that only makes sense
             for some inputs (e.g. a categorical code against class labels) says why it skips.
+        estimator: protocol base -> the estimator text recorded in results (``"dlib"``: the default).
+        sizes: protocol base -> ``{size: value}`` read by ``compute`` through
+            ``inputs.protocol.metric_sizes(sizes_key)``; other entries override ``"dlib"``'s.
+        sizes_key: where the sizes live in a protocol (the name, or a key shared by metrics
+            that draw the same samples, like the image metrics' ``"image_quality"``).
     """
 
     name: str
-    compute: Callable[[MetricInputs], dict[str, Any]]
+    compute: Compute
     kind: str
     keys: tuple[str, ...]
-    fast_compute: Callable[[MetricInputs], dict[str, Any]] | None = None
+    fast_compute: Compute | None = None
     uses_test_split: bool = False
     description: str = ""
     applies: Callable[[MetricInputs], str | None] | None = None
+    estimator: Mapping[str, str] = field(default_factory=dict)
+    sizes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    sizes_key: str = ""
 
-    def compute_for(self, protocol: Protocol) -> Callable[[MetricInputs], dict[str, Any]]:
+    def compute_for(self, protocol: Protocol) -> Compute:
         """The compute function ``protocol`` asks for."""
         if protocol.fast_estimators and self.fast_compute is not None:
             return self.fast_compute
         return self.compute
+
+    def estimator_for(self, protocol: Protocol) -> str:
+        """The estimator text recorded for this metric under ``protocol``."""
+        declared = self.estimator.get(protocol.base) or self.estimator.get(DEFAULT_BASE)
+        return declared or self.description or "user metric"
+
+    def sizes_for(self, base: str) -> dict[str, Any]:
+        """The declared sizes for protocol ``base`` (``"dlib"``'s, with ``base``'s entry over them)."""
+        return {**self.sizes.get(DEFAULT_BASE, {}), **self.sizes.get(base, {})}
 
 
 METRICS: Registry[MetricSpec] = Registry("metric", MetricError)
 """Metric name -> :class:`MetricSpec`."""
 
 
-def register_metric(
+def metric(
     name: str,
-    compute: Callable[[MetricInputs], dict[str, Any]],
     *,
     kind: str = "array",
     keys: Sequence[str] = ("score",),
-    fast_compute: Callable[[MetricInputs], dict[str, Any]] | None = None,
-    uses_test_split: bool = False,
     description: str = "",
-    overwrite: bool = False,
+    estimator: str | Mapping[str, str] | None = None,
+    sizes: Mapping[str, Mapping[str, Any]] | None = None,
+    sizes_key: str | None = None,
+    fast_compute: Compute | None = None,
+    uses_test_split: bool = False,
     applies: Callable[[MetricInputs], str | None] | None = None,
-) -> MetricSpec:
-    """Register a metric so that :func:`evaluate`, ``infogan evaluate`` and ``names="all"`` run it.
+    overwrite: bool = False,
+) -> Callable[[ComputeT], ComputeT]:
+    """Declare a metric: the decorated ``compute(inputs) -> dict`` joins :func:`evaluate`,
+    ``infogan evaluate`` and ``names="all"`` (in declaration order). Example: the module
+    docstring; with sizes: ``infogan_kit/metrics/factor_vae.py``.
+
+    Args:
+        name: registry name.
+        kind: ``"array"``, ``"sampling"`` or ``"image"``.
+        keys: result keys.
+        description: one line (recorded as the estimator when ``estimator`` is not given).
+        estimator: estimator text recorded in results; a mapping gives one per protocol base
+            (``{"dlib": ..., "fast": ...}``; ``"dlib"``'s is the default).
+        sizes: sample sizes per protocol base (``{"dlib": {size: value}, "fast": {...}}``; each
+            entry overrides ``"dlib"``'s, which names every size). Read them with
+            ``inputs.protocol.metric_sizes(sizes_key)``; custom protocols change them as
+            ``<sizes_key>_<size>=value``; results record them in ``config.sizes``.
+        sizes_key: where the sizes live in a protocol (default: ``name``); metrics sharing one
+            declare the same sizes.
+        fast_compute: optional cheaper estimator for protocols with ``fast_estimators``.
+        uses_test_split: an array metric that needs the test rows.
+        applies: optional ``applies(inputs) -> None | reason`` to skip inputs the metric does
+            not apply to (with the reason as a note).
+        overwrite: replace an existing registration of ``name``.
+
+    Returns:
+        a decorator registering its function and returning it unchanged.
+
+    Raises:
+        MetricError: an invalid kind, name or sizes, or sizes that differ from those of a metric
+            sharing ``sizes_key``.
+    """
+    if kind not in KINDS:
+        raise MetricError(f"metric kind must be one of {KINDS}, got {kind!r}")
+    if name == "all" or not name or "," in name:
+        raise MetricError(f"invalid metric name {name!r}")
+    texts = {DEFAULT_BASE: estimator} if isinstance(estimator, str) else dict(estimator or {})
+    declared = _check_sizes(name, sizes or {}, sizes_key or name)
+
+    def register(compute: ComputeT) -> ComputeT:
+        spec = MetricSpec(name, compute, kind, tuple(keys), fast_compute, uses_test_split, description, applies,
+                          texts, declared, sizes_key or name)
+        METRICS.register(name, spec, overwrite=overwrite)
+        return compute
+
+    return register
+
+
+def register_metric(name: str, compute: Compute, **declaration: Any) -> MetricSpec:
+    """Register ``compute`` as metric ``name``: the function form of :func:`metric` (same keywords).
 
     Example::
 
@@ -136,28 +218,41 @@ def register_metric(
             return {"score": float(abs(inputs.codes_train).mean())}
         metrics.register_metric("mean_abs_code", mean_abs_code, kind="array", keys=("score",))
 
-    Args:
-        name: registry name.
-        compute: ``compute(inputs: MetricInputs) -> dict`` with the ``keys``.
-        kind: ``"array"``, ``"sampling"`` or ``"image"``.
-        keys: result keys.
-        fast_compute: optional cheaper estimator for the ``fast`` protocol.
-        uses_test_split: an array metric that needs the test rows.
-        description: one line recorded as the metric's estimator.
-        overwrite: replace an existing registration of ``name``.
-        applies: optional ``applies(inputs) -> None | reason`` to skip inputs the metric does
-            not apply to (with the reason as a note).
-
     Returns:
         the registered :class:`MetricSpec`.
     """
-    if kind not in KINDS:
-        raise MetricError(f"metric kind must be one of {KINDS}, got {kind!r}")
-    if name == "all" or not name or "," in name:
-        raise MetricError(f"invalid metric name {name!r}")
-    spec = MetricSpec(name, compute, kind, tuple(keys), fast_compute, uses_test_split, description, applies)
-    METRICS.register(name, spec, overwrite=overwrite)
-    return spec
+    metric(name, **declaration)(compute)
+    return METRICS.get(name)
+
+
+def _check_sizes(name: str, sizes: Mapping[str, Mapping[str, Any]], key: str) -> dict[str, dict[str, Any]]:
+    """Validated per-protocol sizes: a ``"dlib"`` entry naming every size, the same as any
+    other metric's under ``key``."""
+    declared = {base: dict(values) for base, values in sizes.items()}
+    if not declared:
+        return declared
+    names = set(declared.get(DEFAULT_BASE, {}))
+    if not names or any(not set(values) <= names for values in declared.values()):
+        raise MetricError(f"metric {name!r}: sizes need a {DEFAULT_BASE!r} entry naming every size, got {declared}")
+    sharing = sizes_declarations().get(key)
+    if sharing is not None and sharing.name != name and dict(sharing.sizes) != declared:
+        raise MetricError(f"metric {name!r} declares other sizes under {key!r} than metric {sharing.name!r}")
+    return declared
+
+
+def sizes_declarations() -> dict[str, MetricSpec]:
+    """Sizes key -> the first registered metric declaring sizes under it (registration order)."""
+    found: dict[str, MetricSpec] = {}
+    for name in METRICS:
+        spec = METRICS.get(name)
+        if spec.sizes:
+            found.setdefault(spec.sizes_key, spec)
+    return found
+
+
+def needs_two_factors(inputs: MetricInputs) -> str | None:
+    """``applies`` of metrics that contrast factors (BetaVAE, FactorVAE): at least two factors."""
+    return None if len(inputs.factor_sizes) >= 2 else "it needs at least two factors"
 
 
 def metric_names() -> list[str]:

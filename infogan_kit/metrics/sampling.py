@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence, Union
 import numpy as np
 import torch
 
+from ..data.base import grid_flat_index, num_grid_points, sample_grid_factors
 from ..errors import MetricError
 
 Codes = Union[np.ndarray, torch.Tensor]
@@ -62,25 +63,27 @@ def derive_generator(seed: int, name: str) -> torch.Generator:
 def sample_uniform_factors(num_samples: int, factor_sizes: Sequence[int], generator: torch.Generator) -> torch.Tensor:
     """Draw factor tuples uniformly from the grid ``factor_sizes``.
 
-    Uses the same arithmetic as :meth:`FactorDataset.sample_factors`, so a dataset and its
-    ``factor_sizes`` give identical draws for one generator state.
+    The arithmetic of :meth:`FactorDataset.sample_factors` (both call
+    :func:`~infogan_kit.data.base.sample_grid_factors`), so a dataset and its ``factor_sizes``
+    give identical draws for one generator state.
 
     Returns:
         LongTensor ``[num_samples, K]`` on the CPU.
     """
-    sizes = torch.tensor(tuple(factor_sizes), dtype=torch.float64)
-    uniform = torch.rand(num_samples, len(sizes), generator=generator, dtype=torch.float64)
-    factors = (uniform * sizes).long()
-    return torch.minimum(factors, sizes.long() - 1)
+    return sample_grid_factors(num_samples, factor_sizes, generator)
 
 
 def flat_index(factors: torch.Tensor | np.ndarray, factor_sizes: Sequence[int]) -> np.ndarray:
-    """Row-major flat grid index (last factor fastest) of factor tuples ``[n, K]`` -> int64 ``[n]``."""
-    factors_np = np.asarray(factors, dtype=np.int64)
-    strides = np.ones(len(factor_sizes), dtype=np.int64)
-    for axis in range(len(factor_sizes) - 2, -1, -1):
-        strides[axis] = strides[axis + 1] * int(factor_sizes[axis + 1])
-    return factors_np @ strides
+    """Row-major flat grid index (last factor fastest) of factor tuples ``[n, K]`` -> int64 ``[n]``.
+
+    The arithmetic of :meth:`FactorDataset.factors_to_index` (both call
+    :func:`~infogan_kit.data.base.grid_flat_index`), on numpy or CPU torch input.
+    """
+    if isinstance(factors, torch.Tensor):
+        as_tensor = factors.detach().to("cpu", torch.long)
+    else:
+        as_tensor = torch.from_numpy(np.array(factors, dtype=np.int64))
+    return grid_flat_index(as_tensor, factor_sizes).numpy()
 
 
 def codes_to_numpy(codes: Codes, num_rows: int) -> np.ndarray:
@@ -184,7 +187,7 @@ def lookup_representation(codes_by_index: np.ndarray, factor_sizes: Sequence[int
         ``represent_factors(factors [n, K]) -> float64 numpy [n, D]``.
     """
     table = np.asarray(codes_by_index, dtype=np.float64)
-    expected = int(np.prod(factor_sizes, dtype=np.int64))
+    expected = num_grid_points(factor_sizes)
     if table.ndim != 2 or table.shape[0] != expected:
         raise MetricError(f"a lookup table needs {expected} rows (one per grid point), got shape {table.shape}")
 
@@ -205,7 +208,7 @@ def grid_lookup_table(codes: np.ndarray, factors: np.ndarray, factor_sizes: Sequ
         float64 ``[prod(factor_sizes), D]`` (for repeated grid points the last row wins), or
         ``None`` when some grid point has no row.
     """
-    num_points = int(np.prod(factor_sizes, dtype=np.int64))
+    num_points = num_grid_points(factor_sizes)
     if len(codes) < num_points:
         return None
     index = flat_index(factors, factor_sizes)

@@ -29,6 +29,8 @@ import numpy as np
 from sklearn.svm import LinearSVC
 
 from ..errors import MetricError
+from .fast import fast_sap
+from .registry import MetricInputs, metric
 from .utils import parallel_map, quiet_fit, train_test_arrays
 
 SVC_C = 0.01
@@ -105,3 +107,22 @@ def sap(
         raise MetricError(f"SAP needs at least 2 code dimensions, got {codes_train.shape[1]}")
     matrix = sap_score_matrix(codes_train, factors_train, test_codes, test_factors, n_jobs=n_jobs)
     return {"score": sap_from_score_matrix(matrix)}
+
+
+def compute_fast_sap(inputs: MetricInputs) -> dict[str, float]:
+    """``sap`` under ``fast_estimators``: :func:`~infogan_kit.metrics.fast.fast_sap` (histogram classifiers)."""
+    return fast_sap(inputs.codes_train, inputs.factors_train, inputs.codes_test, inputs.factors_test,
+                    num_bins=inputs.protocol.num_bins)
+
+
+@metric(
+    "sap", kind="array", keys=("score",), fast_compute=compute_fast_sap, uses_test_split=True,
+    description="SAP (Kumar et al. 2018)",
+    estimator={"dlib": "sklearn LinearSVC(C=0.01, class_weight='balanced') per (code, factor)",
+               "fast": "1-D histogram classifier (20 train bins, majority class per bin) per (code, factor)"},
+)
+def compute_sap(inputs: MetricInputs) -> dict[str, float]:
+    """The registered ``sap``: :func:`sap` (linear SVMs), serial unless ``inputs.n_jobs`` asks for workers."""
+    # D x K one-feature SVM fits of ~30 ms each: worker processes cost more than they save.
+    workers = 1 if inputs.n_jobs is None else inputs.n_jobs
+    return sap(inputs.codes_train, inputs.factors_train, inputs.codes_test, inputs.factors_test, n_jobs=workers)

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import torch
 
+from ..data.base import num_grid_points
 from ..errors import MetricError
 from .image_quality import (
     IMAGE_METRIC_NAMES,
@@ -196,8 +197,7 @@ def _callable_name(represent: Any) -> str:
 def _config(
     protocol: Protocol, seed: int, dataset: Any, representation: dict[str, Any], ran: list[str], sizes: dict[str, Any]
 ) -> dict[str, Any]:
-    known = protocol.estimator_names()
-    estimators = {name: known.get(name) or METRICS.get(name).description or "user metric" for name in ran}
+    estimators = {name: METRICS.get(name).estimator_for(protocol) for name in ran}
     return {
         "seed": int(seed),
         "dataset": getattr(dataset, "name", dataset),
@@ -306,7 +306,7 @@ def _attach_lookup_table(inputs: MetricInputs, codes: np.ndarray, factors: np.nd
         return
     covered = np.unique(flat_index(factors, sizes)).size
     inputs.unavailable["sampling"] = (
-        f"the rows cover {covered} of {int(np.prod(sizes, dtype=np.int64))} factor-grid points; "
+        f"the rows cover {covered} of {num_grid_points(sizes)} factor-grid points; "
         "sampling metrics need codes for every grid point (a lookup table)"
     )
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import MetricError
+from .registry import MetricInputs, metric
 from .utils import check_codes, check_codes_factors, check_num_bins, discrete_mutual_info, histogram_discretize
 
 
@@ -94,3 +95,21 @@ def unsupervised(codes: Any, factors: Any | None = None, *, num_bins: int = 20) 
         "gaussian_wasserstein_correlation_norm": wasserstein / total_variance if total_variance > 0 else 0.0,
         "mutual_info_score": mean_pairwise_mutual_info(codes_array, bins),
     }
+
+
+UNSUPERVISED_KEYS = (
+    "gaussian_total_correlation",
+    "gaussian_wasserstein_correlation",
+    "gaussian_wasserstein_correlation_norm",
+    "mutual_info_score",
+)
+
+
+@metric(
+    "unsupervised", kind="array", keys=UNSUPERVISED_KEYS,
+    description="Gaussian total/Wasserstein correlation and mean pairwise MI of the codes",
+    estimator="Gaussian total correlation / Wasserstein correlation of the code covariance; 20-bin histogram MI",
+)
+def compute_unsupervised(inputs: MetricInputs) -> dict[str, float]:
+    """The registered ``unsupervised``: :func:`unsupervised` of the train rows."""
+    return unsupervised(inputs.codes_train, inputs.factors_train, num_bins=inputs.protocol.num_bins)

@@ -79,6 +79,20 @@ def test_metric_subset_and_factor_sizes_key(tmp_path) -> None:
     assert stored["config"]["factor_sizes"] == list(GRID)
 
 
+def test_a_file_from_write_codes_file_is_evaluated(tmp_path) -> None:
+    from infogan_kit.metrics import write_codes_file
+
+    factors = grid_rows(6)
+    codes = np.concatenate([factors / (np.array(GRID) - 1.0), np.random.default_rng(1).normal(size=(len(factors), 2))], 1)
+    path = write_codes_file(tmp_path / "written.npz", codes, factors, GRID, "toy")
+    out = tmp_path / "r.json"
+    result = invoke(["evaluate", "--codes", str(path), "--metrics", "mig", "--protocol", "fast",
+                     "--num-train", "200", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    stored = json.loads(out.read_text())
+    assert stored["config"]["dataset"] == "toy" and stored["config"]["factor_sizes"] == list(GRID)
+
+
 def test_help_documents_both_inputs() -> None:
     result = CliRunner().invoke(cli, ["evaluate", "--help"])
     assert result.exit_code == 0

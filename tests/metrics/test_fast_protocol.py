@@ -3,8 +3,6 @@ ranking agreement with the dlib protocol's estimators on representations of diff
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import torch
 
@@ -24,8 +22,8 @@ RANKED = [
     ("irs", "score"),
 ]
 # the dlib estimators at small sizes, so the comparison stays cheap
-SMALL_DLIB = dataclasses.replace(
-    DLIB, name="dlib_small", num_train=300, num_test=150, beta_vae_num_train=300, beta_vae_num_eval=300,
+SMALL_DLIB = DLIB.replace(
+    name="dlib_small", num_train=300, num_test=150, beta_vae_num_train=300, beta_vae_num_eval=300,
     factor_vae_num_train=300, factor_vae_num_eval=300, factor_vae_num_variance_estimate=1000,
 )
 

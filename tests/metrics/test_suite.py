@@ -3,7 +3,6 @@ the result files."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import numpy as np
@@ -26,8 +25,8 @@ BUILT_IN = {
                                "gaussian_wasserstein_correlation_norm", "mutual_info_score")),
 }
 GRID = (3, 4, 5)
-TINY = dataclasses.replace(
-    FAST, name="tiny", num_train=200, num_test=100, beta_vae_num_train=100, beta_vae_num_eval=50,
+TINY = FAST.replace(
+    name="tiny", num_train=200, num_test=100, beta_vae_num_train=100, beta_vae_num_eval=50,
     factor_vae_num_train=100, factor_vae_num_eval=50, factor_vae_num_variance_estimate=200,
 )
 
@@ -42,15 +41,6 @@ def codes_for(factors: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.concatenate([factors / (np.array(GRID) - 1.0), rng.normal(size=(len(factors), 2))], 1) + 0.01 * rng.normal(
         size=(len(factors), len(GRID) + 2)
     )
-
-
-@pytest.fixture
-def scratch_metric():
-    """Names registered by a test are removed afterwards (the registry is process-wide)."""
-    names: list[str] = []
-    yield names
-    for name in names:
-        METRICS._entries.pop(name, None)
 
 
 # ------------------------------------------------------------------ registry
