@@ -8,7 +8,7 @@ Prints, for a trained InfoGAN / InfoGAN-CR run on one-channel sprite data (dSpri
 * on fake images: the correlation of every code and noise dimension with the sprite's pixel
   centroid (x, y) and size (square root of its pixel mass), and the R^2 of linear fits on the
   codes, on the noise and on both: where the generator puts position and size;
-* on real images: the correlation of every code (``system.represent``) with the same centroid
+* on real images: the correlation of every code (``run.represent``) with the same centroid
   and size: what Q reads on data, and whether x and y sit in single codes or a rotated basis.
 
     python bench/code_diagnostics.py RUN [--images 10000] [--seed 0] [--threads 2]
@@ -82,8 +82,10 @@ def mutual_info_report(discrete_codes: np.ndarray, factors: np.ndarray) -> tuple
 
 def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str:
     """The report for a loaded run (see the module docstring)."""
-    system = run.system
-    if getattr(system, "family", None) != "gan" or not hasattr(system, "latent"):
+    from infogan_kit.recipes.gan import InfoCodesModel
+
+    model = run.model
+    if not isinstance(model, InfoCodesModel):
         raise InfoganError(f"{run.run_dir}: code diagnostics need an InfoGAN-family run, got {run.model_name}")
     dataset = run.dataset
     if dataset.image_shape[0] != 1 or not getattr(dataset, "factor_names", ()):
@@ -92,7 +94,7 @@ def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str
     images, factors = dataset.sample(num_images, torch.Generator().manual_seed(seed))
     codes = run.represent(images, batch_size).numpy()
     factors_np = factors.numpy()
-    names = list(system.code_names())
+    names = list(model.code_names())
     header = "      " + " ".join(f"{name[:11]:>11}" for name in dataset.factor_names)
     for label, discrete in (("equal-width 20 bins (disentanglement_lib)", histogram_discretize(codes, 20)),
                             ("equal-frequency 20 bins", quantile_discretize(codes, 20))):
@@ -100,11 +102,11 @@ def diagnose(run: Any, num_images: int, seed: int, batch_size: int = 500) -> str
         lines += [f"MI / H, {label}: MIG {score:.3f}", header]
         lines += [f"{name:>5} " + " ".join(f"{value:11.3f}" for value in row) for name, row in zip(names, ratio)]
 
-    latent = system.latent
-    generator_latents = latent.sample(num_images, torch.Generator(system.device).manual_seed(seed + 1), system.device)
-    generator_inputs = latent.to_input(generator_latents)
+    codes_spec = model.codes
+    generator_latents = codes_spec.sample(num_images, torch.Generator(model.device).manual_seed(seed + 1), model.device)
+    generator_inputs = codes_spec.to_input(generator_latents)
     with torch.no_grad():
-        fakes = torch.cat([system.inference_network("G")(generator_inputs[i:i + batch_size]).float().cpu()
+        fakes = torch.cat([model.inference_network("G")(generator_inputs[i:i + batch_size]).float().cpu()
                            for i in range(0, num_images, batch_size)])
     codes_cont = generator_latents.codes_cont.cpu().numpy()
     noise = generator_latents.noise.cpu().numpy()

@@ -41,7 +41,7 @@ from infogan_kit.models.infogan_nets import ContrastiveDiscriminator, Discrimina
 from infogan_kit.models.transposed_conv import reference_layers  # noqa: E402
 from infogan_kit.objectives.contrastive import concat_latents, sample_pairs  # noqa: E402
 from infogan_kit.objectives.mutual_info import gaussian_nll  # noqa: E402
-from infogan_kit.recipes import get_recipe  # noqa: E402
+from infogan_kit.recipes import get_model  # noqa: E402
 from infogan_kit.training.loop import Trainer  # noqa: E402
 
 
@@ -57,8 +57,7 @@ def check_idle() -> None:
 
 def plain_gan_step(model: str, batch_size: int, device: torch.device) -> Callable[[], None]:
     """A plain fp32 InfoGAN / InfoGAN-CR step on the library's networks (see module doc)."""
-    recipe = get_recipe(model)
-    config = recipe.default_config("quick", "dsprites")
+    config = get_model(model).default_config("quick", "dsprites")
     spec = config.model.latent_spec((1, 64, 64))
     generator = reference_layers(Generator(spec.input_dim, (1, 64, 64)).to(device))
     discriminator = reference_layers(Discriminator((1, 64, 64), spec.q_output_dim(False)).to(device))
@@ -112,7 +111,7 @@ def plain_vae_step(model: str, batch_size: int, device: torch.device) -> Callabl
     from infogan_kit.data import load_dataset
     from infogan_kit.models.vae_nets import ConvEncoder, DeconvDecoder
 
-    config = get_recipe(model).default_config("quick", "dsprites")
+    config = get_model(model).default_config("quick", "dsprites")
     encoder = reference_layers(ConvEncoder(1, config.model.num_latents).to(device))
     decoder = reference_layers(DeconvDecoder(1, config.model.num_latents).to(device))
     optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=config.optim.lr_g)
@@ -135,7 +134,7 @@ def plain_vae_step(model: str, batch_size: int, device: torch.device) -> Callabl
 
 def our_step(model: str, batch_size: int, device: torch.device, workdir: Path, precision: str = "auto") -> Callable[[], None]:
     """The library's ``Trainer.train_step`` with the preset's settings and ``precision``."""
-    config = get_recipe(model).default_config("quick", "dsprites")
+    config = get_model(model).default_config("quick", "dsprites")
     config.train.batch_size = batch_size
     config.train.device = str(device)
     config.train.precision = precision
@@ -187,7 +186,7 @@ def main() -> None:
                     print(f"  our step         {figures['ours']:9.0f} img/s   ratio {figures['ratio']:.2f}x", flush=True)
                 continue
             with tempfile.TemporaryDirectory() as workdir:
-                make_plain = plain_vae_step if get_recipe(model).family == "vae" else plain_gan_step
+                make_plain = plain_vae_step if get_model(model).family == "vae" else plain_gan_step
                 plain = make_plain(model, args.batch, device)
                 ours = {p: our_step(model, args.batch, device, Path(workdir) / p, p) for p in precisions}
                 plain_rates: list[float] = []

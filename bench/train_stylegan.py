@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from infogan_kit.objectives.regularizers.path_length import PathLengthRegularizer, path_lengths
 from infogan_kit.objectives.regularizers.r1 import r1_penalty
-from infogan_kit.recipes import get_recipe
+from infogan_kit.recipes import get_model
 from infogan_kit.recipes.stylegan import build_networks
 from infogan_kit.training.loop import Trainer
 
@@ -47,7 +47,7 @@ class PlainStep:
     def __init__(self, trainer: Trainer) -> None:
         config, model = trainer.config, trainer.config.model
         self.device, self.dataset, self.batch = trainer.device, trainer.dataset, config.train.batch_size
-        self.latent = trainer.system.latent
+        self.latent = trainer.model.codes.spec
         torch.manual_seed(config.train.seed)
         self.generator, self.discriminator = (n.to(self.device) for n in build_networks(model, self.latent, self.dataset.image_shape))
         self.ema = [p.detach().clone() for p in self.generator.parameters()]
@@ -118,7 +118,7 @@ def measure_stylegan_step(preset: str = "quick", threads: int = 1, batch: int = 
         ``{"ours": img/s, "plain_fp32": img/s, "ratio": ours / plain, "precision": mode, "device": name}``.
     """
     torch.set_num_threads(threads)
-    config = get_recipe("stylegan-info").default_config(preset, "dsprites")
+    config = get_model("stylegan-info").default_config(preset, "dsprites")
     config.train.batch_size, config.train.device, config.train.threads = batch, device, threads
     if precision:
         config.train.precision = precision

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import click
-import torch
 
 from infogan_kit.cli.options import truncation_option
-from infogan_kit.errors import InfoganError
 from infogan_kit.run import load_run
 from infogan_kit.viz import save_image, traversal_gif, traversal_image
 
@@ -46,15 +44,10 @@ def traverse(run_path: str, output: str, codes: tuple[str, ...], columns: int, v
     if truncation_psi is not None:
         run.set_truncation(truncation_psi)
     if mixing:
-        style_mixing_rows = getattr(run.system, "style_mixing_rows", None)
-        if style_mixing_rows is None:
-            raise InfoganError(f"--mixing needs a style-based model (e.g. stylegan-info); {run.model_name} has no style mixing")
-        rows = style_mixing_rows(columns, torch.Generator(run.device).manual_seed(seed))
-        path = save_image(traversal_image([(label, images.cpu()) for label, images in rows]), output)
+        rows = run.style_mixing_rows(columns, seed)
+        path = save_image(traversal_image(rows), output)
         click.echo(f"wrote a style-mixing grid of {len(rows) - 1} x {columns} images to {path}")
         return
-    if value_range is None:
-        value_range = (-2.0, 2.0) if run.family == "vae" else (-1.0, 1.0)
     rows = run.traversal(list(codes) or None, columns, value_range, seed)
     path = save_image(traversal_image(rows), output)
     click.echo(f"wrote a traversal of {len(rows)} codes x {max(len(i) for _, i in rows)} values to {path}")

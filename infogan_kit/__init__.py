@@ -4,6 +4,9 @@ Entry points::
 
     from infogan_kit.data import load_dataset      # ground-truth datasets
     from infogan_kit import metrics                # disentanglement metrics
+    infogan_kit.resolve_config(...)                # a validated RunConfig (the defaults without arguments)
+    infogan_kit.train(config)                      # train it into a run directory
+    infogan_kit.load_run("checkpoints/RUN")        # inference: represent, generate, traversal
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ def __getattr__(name: str):
         from .run import load_run
 
         return load_run
+    if name == "resolve_config":
+        from .resolve import resolve_config
+
+        return resolve_config
     if name == "register_model":
         from .recipes import register_model
 
         return register_model
+    if name == "recipes":
+        from . import recipes
+
+        return recipes
     if name == "register_metric":
         from .metrics import register_metric
 
@@ -43,5 +54,6 @@ __all__ = [
     "register_dataset",
     "register_metric",
     "register_model",
+    "resolve_config",
     "train",
 ]

@@ -7,10 +7,12 @@ A :class:`RunConfig` has four sections::
     train   TrainConfig  steps, batch, precision, seed, logging and checkpoint intervals
     optim   OptimConfig  learning rates and Adam betas
 
-Resolution order (``infogan train``): the model's preset -> ``--config FILE`` (YAML/JSON, the
-same nesting) -> explicit CLI options -> ``--set key=value`` overrides (dotted keys such as
-``optim.lr_g=2e-3``, values parsed as YAML scalars). :func:`validate_config` then checks every
-field; an invalid value raises :class:`~infogan_kit.errors.ConfigError` naming the key.
+Resolution order (:func:`infogan_kit.resolve.resolve_config`, used by ``infogan train`` and by
+Python callers): the model's preset -> ``--config FILE`` (YAML/JSON, the same nesting) ->
+explicit options -> ``--set key=value`` overrides (dotted keys such as ``optim.lr_g=2e-3``,
+values parsed as YAML scalars). :func:`validate_config` then checks every field; an invalid
+value raises :class:`~infogan_kit.errors.ConfigError` naming the key. A bare ``RunConfig()`` is
+not a usable config: start from ``resolve_config()`` (the defaults) or a model's preset.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 @dataclass
 class ModelConfig:
-    """Base of every model's config; subclasses add their fields (see each recipe).
+    """Base of every model's config; subclasses add their fields (see each model in ``recipes/``).
 
     Attributes:
         name: the registered model name (set by ``--model``).
     """
 
-    name: str = "infogan"
+    name: str = ""
 
     def validate(self) -> None:
         """Raise ConfigError for an invalid field (subclasses extend)."""
@@ -304,7 +306,16 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
 
 
 def validate_config(config: RunConfig) -> RunConfig:
-    """Validate every section; return the config for chaining."""
+    """Validate every section (the model section must be its registered model's config class);
+    return the config for chaining."""
+    from .recipes import get_model
+
+    if not config.model.name:
+        raise ConfigError("config.model has no model name; build configs with infogan_kit.resolve_config(...) "
+                          "or a model's preset, not a bare RunConfig()")
+    config_class = get_model(config.model.name).config_class
+    if not isinstance(config.model, config_class):
+        raise ConfigError(f"config.model of {config.model.name!r} must be a {config_class.__name__}, got {type(config.model).__name__}")
     for section in (config.model, config.data, config.train, config.optim):
         section.validate()
     return config

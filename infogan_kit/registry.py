@@ -56,6 +56,12 @@ class Registry(Generic[T]):
             known = ", ".join(sorted(self._entries)) or "none"
             raise self.error(f"unknown {self.kind} {name!r}; available: {known}") from None
 
+    def unregister(self, name: str) -> T:
+        """Remove ``name`` and return what it held (unknown names raise like :meth:`get`)."""
+        entry = self.get(name)
+        del self._entries[name]
+        return entry
+
     def names(self) -> list[str]:
         """The registered names, in registration order."""
         return list(self._entries)

@@ -1,7 +1,9 @@
 """A trained run: ``infogan_kit.load_run(path)`` gives everything sample/traverse/evaluate need.
 
 A run directory is self-describing: its newest checkpoint holds the networks, their EMA copies,
-the resolved config and the versions, so no other file is needed.
+the resolved config and the versions, so no other file is needed. Loading builds only what
+inference needs (the model's networks and EMA copies): no optimizer, no objective, and nothing
+of the training loop is imported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import torch
 
 from .config import RunConfig
 from .errors import CheckpointError, InfoganError
+from .recipes.base import Model, map_batches, restore_weights
 from .training.checkpoint import load_checkpoint, resolve_checkpoint
 
 
@@ -24,16 +27,17 @@ class Run:
         checkpoint: the checkpoint file loaded.
         config: the typed RunConfig the run was trained with.
         step, images_seen, wall_s: progress recorded in the checkpoint.
-        system: the TrainingSystem (networks with their EMA copies) in eval mode.
+        model: the :class:`~infogan_kit.recipes.base.Model` (networks with their EMA copies) in eval mode.
         stop_reason: set by ``train`` (completed / time_budget / signal); None when loaded.
     """
 
-    def __init__(self, run_dir: Path, checkpoint: Path | None, config: RunConfig, meta: dict[str, Any], system: Any, data_path: str | None = None) -> None:
+    def __init__(self, run_dir: Path, checkpoint: Path | None, config: RunConfig, meta: dict[str, Any], model: Model,
+                 data_path: str | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.checkpoint = checkpoint
         self.config = config
         self.meta = meta
-        self.system = system
+        self.model = model
         self.step = int(meta.get("step", 0))
         self.images_seen = int(meta.get("images_seen", 0))
         self.wall_s = float(meta.get("wall_s", 0.0))
@@ -48,8 +52,8 @@ class Run:
 
         checkpoints = list_checkpoints(trainer.run_dir)
         meta = {"step": trainer.step, "images_seen": trainer.images_seen, "wall_s": trainer.wall_s,
-                "model": trainer.config.model.name, "family": trainer.system.family}
-        run = cls(trainer.run_dir, checkpoints[-1] if checkpoints else None, trainer.config, meta, trainer.system)
+                "model": trainer.config.model.name, "family": trainer.model.family}
+        run = cls(trainer.run_dir, checkpoints[-1] if checkpoints else None, trainer.config, meta, trainer.model)
         run._dataset = trainer.dataset
         return run
 
@@ -60,12 +64,12 @@ class Run:
 
     @property
     def family(self) -> str:
-        """``gan`` or ``vae``."""
-        return self.system.family
+        """The model's declared family label (``gan`` or ``vae``; reports group by it)."""
+        return self.model.family
 
     @property
     def device(self) -> torch.device:
-        return self.system.device
+        return self.model.device
 
     @property
     def dataset(self) -> Any:
@@ -79,39 +83,49 @@ class Run:
 
     def code_names(self) -> list[str]:
         """Names of the representation's dimensions."""
-        return self.system.code_names()
+        return self.model.code_names()
 
     # ------------------------------------------------------------------ inference
-    @torch.no_grad()
     def represent(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
         """Images ``[n, C, H, W]`` in [0, 1] -> codes ``[n, D]`` (Q's mean / encoder mean), on CPU."""
-        outputs = []
-        for start in range(0, len(images), batch_size):
-            chunk = images[start : start + batch_size].to(self.device)
-            outputs.append(self.system.represent(chunk).float().cpu())
-        return torch.cat(outputs) if outputs else torch.zeros(0, len(self.code_names()))
+        if not len(images):
+            return torch.zeros(0, len(self.code_names()))
+        return map_batches(self.model.represent, images, batch_size, self.device)
+
+    def latent_activity(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+        """How active each code is on ``images`` (the model's measure; float64 ``[D]``)."""
+        return self.model.latent_activity(images.to(self.device), batch_size)
 
     def set_truncation(self, psi: float) -> None:
         """Truncate later samples and traversals (style-based models; psi in [0, 1], 1: none)."""
-        self.system.set_truncation(psi)
+        self.model.set_truncation(psi)
 
     @torch.no_grad()
     def generate(self, num_images: int, seed: int = 0) -> torch.Tensor:
         """``num_images`` samples ``[n, C, H, W]`` in [0, 1] (EMA generator), on CPU."""
         if num_images <= 0:
             raise InfoganError(f"number of images must be positive, got {num_images}")
-        generator = torch.Generator(self.device).manual_seed(seed)
-        return self.system.generate(num_images, generator).cpu()
+        return self.model.generate(num_images, torch.Generator(self.device).manual_seed(seed)).cpu()
 
     @torch.no_grad()
-    def traversal(self, codes: list[str] | None = None, columns: int = 10, value_range: tuple[float, float] = (-1.0, 1.0), seed: int = 0) -> list[tuple[str, torch.Tensor]]:
-        """One row per code: ``(name, images [values, C, H, W])``; everything else fixed."""
+    def traversal(self, codes: list[str] | None = None, columns: int = 10, value_range: tuple[float, float] | None = None,
+                  seed: int = 0) -> list[tuple[str, torch.Tensor]]:
+        """One row per code: ``(name, images [values, C, H, W])``; everything else fixed.
+
+        ``value_range`` defaults to the model's :attr:`~infogan_kit.recipes.base.Model.traversal_range`.
+        """
         if columns < 2:
             raise InfoganError(f"--columns must be >= 2, got {columns}")
-        generator = torch.Generator(self.device).manual_seed(seed)
-        dataset = self.dataset if self.system.needs_data_for_traversal else None
-        rows = self.system.traversal_rows(codes, columns, value_range, generator, dataset=dataset)
+        rng = torch.Generator(self.device).manual_seed(seed)
+        dataset = self.dataset if self.model.traversal_needs_data else None
+        rows = self.model.traversal_rows(codes, columns, value_range or self.model.traversal_range, rng, dataset=dataset)
         return [(name, images.cpu()) for name, images in rows]
+
+    @torch.no_grad()
+    def style_mixing_rows(self, columns: int, seed: int = 0) -> list[tuple[str, torch.Tensor]]:
+        """A style-mixing grid as traversal rows (style-based models; others raise InfoganError)."""
+        rows = self.model.style_mixing_rows(columns, torch.Generator(self.device).manual_seed(seed))
+        return [(label, images.cpu()) for label, images in rows]
 
 
     # ------------------------------------------------------------------ evaluation
@@ -127,7 +141,7 @@ class Run:
         dataset = self.dataset
         if not dataset.has_factors:
             raise MetricError(f"dataset {dataset.name!r} has no ground-truth factors: the metrics need a dataset with factors")
-        generate = (lambda n, generator: self.system.generate(n, generator)) if self.family == "gan" else None
+        generate = self.model.generate if self.model.scores_generated_images else None
         result = metrics.evaluate(self.represent, dataset, names=names, protocol=protocol, seed=seed, device=self.device,
                                   generate=generate)
         result["config"]["run"] = {"directory": str(self.run_dir), "checkpoint": str(self.checkpoint), "model": self.model_name,
@@ -153,28 +167,19 @@ class Run:
         dataset = self.dataset
         if not dataset.has_factors:
             raise MetricError(f"dataset {dataset.name!r} has no ground-truth factors to save codes against")
-        generator = torch.Generator().manual_seed(seed)
+        from .metrics.codes_file import write_codes_file
+        from .metrics.sampling import model_representation
+
+        rng = torch.Generator().manual_seed(seed)
         if size is None:
-            order = torch.randperm(dataset.num_combinations, generator=generator)
-            factors = dataset.index_to_factors(order)
+            factors = dataset.index_to_factors(torch.randperm(dataset.num_combinations, generator=rng))
         else:
             if size <= 0:
                 raise InfoganError(f"the number of codes must be positive, got {size}")
-            factors = dataset.sample_factors(size, generator)
-        codes = []
-        for start in range(0, len(factors), batch_size):
-            chunk = factors[start : start + batch_size]
-            images = dataset.images(chunk, device=self.device, generator=generator)
-            codes.append(self.system.represent(images).float().cpu())
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = target.with_name(f".{target.name}.tmp.npz")
-        np.savez(temp, codes=torch.cat(codes).numpy(), factors=factors.numpy(),
-                 factor_sizes=np.asarray(dataset.factor_sizes), dataset=np.asarray(dataset.name))
-        import os
-
-        os.replace(temp, target)
-        return target
+            factors = dataset.sample_factors(size, rng)
+        represent = model_representation(self.model.represent, dataset, device=self.device, batch_size=batch_size, generator=rng)
+        codes = represent(factors).astype(np.float32)
+        return write_codes_file(path, codes, factors.numpy(), dataset.factor_sizes, dataset.name)
 
 
 def load_run(path: str | Path, data_path: str | None = None, device: str | torch.device | None = None) -> Run:
@@ -189,15 +194,15 @@ def load_run(path: str | Path, data_path: str | None = None, device: str | torch
         CheckpointError: missing, corrupt, foreign, crafted or incompatible checkpoints.
     """
     from .config import ConfigError
-    from .recipes import config_from_dict, get_recipe
-    from .training.loop import resolve_device
+    from .devices import resolve_device
+    from .recipes import config_from_dict, get_model
 
     checkpoint = resolve_checkpoint(path)
-    target = resolve_device(str(device) if device is not None else "auto")
+    target = resolve_device(device)
     state = load_checkpoint(checkpoint, map_location=target)
     try:
         config = config_from_dict(state["config"])
-        recipe = get_recipe(config.model.name)
+        model_class = get_model(config.model.name)
     except (ConfigError, KeyError, TypeError) as error:
         raise CheckpointError(f"{checkpoint}: incompatible checkpoint config ({error})") from None
     if state.get("model") != config.model.name:
@@ -205,17 +210,9 @@ def load_run(path: str | Path, data_path: str | None = None, device: str | torch
     config.train.device = str(target)
     image_shape = tuple(state["image_shape"])
     torch.manual_seed(0)
-    system = recipe.build(config, image_shape, target)
-    try:
-        for name, network in system.networks.items():
-            network.load_state_dict(state["networks"][name])
-        for name, network in system.ema.items():
-            network.load_state_dict(state["ema"][name])
-    except (KeyError, RuntimeError) as error:
-        raise CheckpointError(f"{checkpoint}: weights do not match the {config.model.name} model ({str(error).splitlines()[0][:160]})") from None
-    system.load_extra_state(state.get("system", {}))
-    for network in list(system.networks.values()) + list(system.ema.values()):
-        network.eval()
+    model = model_class(config, image_shape, target)
+    restore_weights(model, state, str(checkpoint))
+    model.eval()
     meta = {k: state.get(k) for k in ("step", "images_seen", "wall_s", "model", "family", "versions", "precision")}
     run_dir = Path(path) if Path(path).is_dir() else checkpoint.parent
-    return Run(run_dir, checkpoint, config, meta, system, data_path=data_path)
+    return Run(run_dir, checkpoint, config, meta, model, data_path=data_path)

@@ -256,69 +256,41 @@ def bin_centers(num_bins: int, prior: str) -> torch.Tensor:
 def run_code_generator(run: Any, num_bins: int = 20, active_latents: np.ndarray | None = None) -> CodeGenerator:
     """A run's generator as a :class:`CodeGenerator` (images ``[n, C, H, W]`` on the run's device).
 
-    GANs (a ``latent`` spec): factors are the categorical codes, then the continuous codes
-    binned over Uniform(-1, 1); noise is nuisance. VAEs (``decode``): factors are the latents
-    flagged in ``active_latents`` (default: all), binned over N(0, 1); the others are nuisance.
+    The factors are the model's codes (:meth:`~infogan_kit.recipes.base.Model.code_sizes`): a
+    categorical code's classes as they are, a continuous code binned into ``num_bins``
+    equal-probability bins of the model's :attr:`~infogan_kit.recipes.base.Model.code_prior`.
+    Where the model says inactive codes are nuisance (VAEs), only the codes flagged in
+    ``active_latents`` are factors (default, or none flagged: all); the rest keep the values of
+    :meth:`~infogan_kit.recipes.base.Model.nuisance_codes`. The model draws its own noise.
     """
-    system = run.system
-    if hasattr(system, "latent"):
-        return _gan_code_generator(run, num_bins)
-    if hasattr(system, "decode") and hasattr(system, "num_latents"):
-        active = np.ones(system.num_latents, bool) if active_latents is None else np.asarray(active_latents, bool)
-        if not active.any():
-            active = np.ones(system.num_latents, bool)
-        return _vae_code_generator(run, num_bins, np.flatnonzero(active))
-    raise MetricError(f"{run.model_name}: ModelCentrality needs a generator with a latent spec or a VAE decoder")
+    model = run.model
+    sizes = model.code_sizes()
+    columns = np.arange(len(sizes))
+    if model.inactive_codes_are_nuisance and active_latents is not None and np.asarray(active_latents, bool).any():
+        columns = np.flatnonzero(np.asarray(active_latents, bool))
+    centers = bin_centers(num_bins, model.code_prior)
+
+    def render(factors: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
+        values = model.nuisance_codes(len(factors), rng)
+        for index, column in enumerate(columns.tolist()):
+            chosen = factors[:, index].cpu()
+            values[:, column] = chosen.float() if sizes[column] else centers[chosen]
+        return model.render_codes(values, rng)
+
+    factor_sizes = tuple(sizes[column] or num_bins for column in columns.tolist())
+    return CodeGenerator(factor_sizes, render, str(run.run_dir))
 
 
-def _gan_code_generator(run: Any, num_bins: int) -> CodeGenerator:
-    from .models.latent import Latents
-
-    system, latent = run.system, run.system.latent
-    centers = bin_centers(num_bins, "uniform").to(run.device)
-    num_cat = len(latent.cat_sizes)
-
-    def render(factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        draw = latent.sample(len(factors), generator, run.device)
-        factors = factors.to(run.device)
-        codes = Latents(factors[:, :num_cat], centers[factors[:, num_cat:]], draw.noise)
-        with torch.no_grad():
-            return system.inference_network("G")(latent.to_input(codes)).float().clamp(0, 1)
-
-    sizes = tuple(latent.cat_sizes) + (num_bins,) * latent.num_cont
-    return CodeGenerator(sizes, render, str(run.run_dir))
-
-
-def _vae_code_generator(run: Any, num_bins: int, active: np.ndarray) -> CodeGenerator:
-    system = run.system
-    centers = bin_centers(num_bins, "normal").to(run.device)
-    columns = torch.as_tensor(active, device=run.device)
-
-    def render(factors: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        latents = torch.randn(len(factors), system.num_latents, generator=generator).to(run.device)
-        latents[:, columns] = centers[factors.to(run.device)]
-        return system.decode(latents)
-
-    return CodeGenerator((num_bins,) * len(active), render, str(run.run_dir))
-
-
-@torch.no_grad()
 def run_activity(run: Any, images: torch.Tensor, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of ``images [N, C, H, W]`` and per-dimension activity ``[D]``: mean KL to the prior
-    for a VAE (its ``encode`` gives means and log-variances), the codes' variance otherwise.
+    """Codes of ``images [N, C, H, W]`` and per-dimension activity ``[D]`` (the model's
+    :meth:`~infogan_kit.recipes.base.Model.latent_activity`: a VAE's mean KL to the prior, the
+    codes' variance otherwise).
 
     Returns:
         ``(codes float64 [N, D], activity float64 [D])``.
     """
     codes = run.represent(images, batch_size=batch_size).double().numpy()
-    if not hasattr(run.system, "encode"):
-        return codes, codes.var(axis=0)
-    kl_sum = torch.zeros(codes.shape[1], dtype=torch.float64)
-    for start in range(0, len(images), batch_size):
-        means, log_variances = run.system.encode(images[start : start + batch_size])
-        kl = 0.5 * (means.square() + log_variances.exp() - log_variances - 1)
-        kl_sum += kl.double().sum(0).cpu()
-    return codes, (kl_sum / len(images)).numpy()
+    return codes, run.latent_activity(images, batch_size).numpy()
 
 
 def select_runs(

@@ -24,7 +24,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from infogan_kit.config import RunConfig  # noqa: E402
-from infogan_kit.recipes import get_recipe  # noqa: E402
+from infogan_kit.recipes import get_model  # noqa: E402
 from infogan_kit.training.api import train  # noqa: E402
 
 torch.set_num_threads(1)
@@ -38,7 +38,7 @@ def generator() -> torch.Generator:
 
 def tiny_config(model: str = "infogan", steps: int = 6, precision: str = "fp32", batch_size: int = 16, **train_values) -> RunConfig:
     """A config that trains in about a second on one CPU thread."""
-    config = get_recipe(model).default_config("quick", "dsprites")
+    config = get_model(model).default_config("quick", "dsprites")
     config.train.steps = steps
     config.train.batch_size = batch_size
     config.train.precision = precision
@@ -50,6 +50,12 @@ def tiny_config(model: str = "infogan", steps: int = 6, precision: str = "fp32",
     for key, value in train_values.items():
         setattr(config.train, key, value)
     return config
+
+
+def build_model(model: str, config: RunConfig, image_shape: tuple[int, int, int] = (1, 64, 64), training: bool = False):
+    """The registered ``model`` built on the CPU; with ``training``, ``(model, TrainingParts)``."""
+    built = get_model(model)(config, image_shape, torch.device("cpu"))
+    return (built, built.build_training()) if training else built
 
 
 @pytest.fixture(scope="session")

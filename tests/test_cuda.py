@@ -68,7 +68,7 @@ def test_every_model_trains_in_each_precision_and_resumes(model: str, precision:
     if ON_CUDA:
         expected = precision if precision != "auto" else ("bf16" if torch.cuda.is_bf16_supported() else "fp32")
         assert state["precision"] == expected
-        assert run.system.device.type == "cuda"
+        assert run.model.device.type == "cuda"
     losses = {k: v for k, v in _last_stats(run.run_dir).items() if k.startswith("Loss/")}
     assert losses and all(math.isfinite(v) for v in losses.values()), losses
     if precision == "fp16":
@@ -98,10 +98,10 @@ def test_device_checkpoint_loads_on_cpu_and_agrees(model: str, tmp_path: Path) -
 def test_network_forward_matches_cpu_in_fp32(tmp_path: Path) -> None:
     """The same generator weights and latents on the device and on the CPU, TF32 off."""
     run = train(_config("infogan-cr", steps=2), out=tmp_path / "run", final_metrics=False)
-    system_cpu = load_run(run.run_dir, device="cpu").system
+    system_cpu = load_run(run.run_dir, device="cpu").model
     generator_cpu = system_cpu.inference_network("G")
-    generator_device = load_run(run.run_dir, device=DEVICE).system.inference_network("G")
-    latents = system_cpu.latent.to_input(system_cpu.latent.sample(8, torch.Generator().manual_seed(0), torch.device("cpu")))
+    generator_device = load_run(run.run_dir, device=DEVICE).model.inference_network("G")
+    latents = system_cpu.codes.to_input(system_cpu.codes.sample(8, torch.Generator().manual_seed(0), torch.device("cpu")))
     previous = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     try:
@@ -146,7 +146,7 @@ def test_checkpoint_moves_between_device_and_cpu(tmp_path: Path) -> None:
     out = tmp_path / "moving"
     train(_config("infogan-cr", steps=3), out=out, final_metrics=False)
     on_cpu = train(_config("infogan-cr", steps=5, device="cpu"), resume=out, final_metrics=False)
-    assert on_cpu.step == 5 and on_cpu.system.device.type == "cpu"
+    assert on_cpu.step == 5 and on_cpu.model.device.type == "cpu"
     back = train(_config("infogan-cr", steps=7), resume=out, final_metrics=False)
     assert back.step == 7 and all(math.isfinite(v) for k, v in _last_stats(out).items() if k.startswith("Loss/"))
 

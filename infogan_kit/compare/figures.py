@@ -81,8 +81,9 @@ def bar_chart(groups: Sequence[GroupScores], column: str, path: Path, protocol: 
 def traversal_panel(runs: Sequence[Any], labels: Sequence[str], path: Path, seed: int = 0, columns: int = 8) -> Path:
     """One latent traversal per run, side by side, all drawn with the same seed.
 
-    Each traversal sweeps every code over -1..1 (GAN codes) or -2..2 (VAE latents, sorted by
-    KL, inactive ones starred), one row per code, as ``infogan traverse`` draws it.
+    Each traversal sweeps every code over its model's traversal range (-1..1 for GAN codes, -2..2
+    for VAE latents, sorted by KL, inactive ones starred), one row per code, as ``infogan
+    traverse`` draws it.
 
     Args:
         runs: loaded runs (:func:`infogan_kit.load_run`).
@@ -98,8 +99,7 @@ def traversal_panel(runs: Sequence[Any], labels: Sequence[str], path: Path, seed
 
     images = []
     for run in runs:
-        value_range = (-2.0, 2.0) if run.family == "vae" else (-1.0, 1.0)
-        images.append(np.asarray(traversal_image(run.traversal(None, columns, value_range, seed))))
+        images.append(np.asarray(traversal_image(run.traversal(None, columns, None, seed))))
     tallest = max(image.shape[0] for image in images)
     widths = [image.shape[1] for image in images]
     figure = _figure(sum(widths) / 80 + 0.4 * len(images), tallest / 80 + 0.6)

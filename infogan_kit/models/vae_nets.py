@@ -128,3 +128,16 @@ class FactorDiscriminator(nn.Module):
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         """Latents ``[n, D]`` -> logits ``[n, 2]``."""
         return self.layers(latents)
+
+
+def gaussian_kl_per_latent(means: torch.Tensor, log_variances: torch.Tensor) -> torch.Tensor:
+    """``KL(N(mu, sigma^2) || N(0, 1))`` of every latent of every sample (the encoder's posterior
+    against the prior).
+
+    Args:
+        means, log_variances: ``[n, D]``.
+
+    Returns:
+        ``[n, D]`` KL divergences in nats: ``0.5 (mu^2 + sigma^2 - log sigma^2 - 1)``.
+    """
+    return 0.5 * (means.square() + log_variances.exp() - log_variances - 1.0)

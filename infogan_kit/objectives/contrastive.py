@@ -93,20 +93,6 @@ def contrastive_loss(logits: torch.Tensor, shared: torch.Tensor) -> tuple[torch.
     return loss, accuracy
 
 
-def alpha_at(step: int, start: int, value: float) -> float:
-    """The contrastive weight at ``step``: 0 before ``start``, ``value`` from it on."""
-    return value if step >= start else 0.0
-
-
-def gap_at(step: int, schedule: list[list[float]] | list[tuple[float, float]], default: float) -> float:
-    """The gap at ``step`` from ``[(from_step, gap), ...]`` (sorted by step); ``default`` before."""
-    gap = default
-    for from_step, value in sorted(schedule, key=lambda item: item[0]):
-        if step >= from_step:
-            gap = float(value)
-    return gap
-
-
 def concat_latents(first: Latents, second: Latents) -> Latents:
     """Stack two latent batches along the batch dimension."""
     return Latents(

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..training.stats import report
+from .base import Phase
 from .vae import VAEObjective
 from .vae_terms import permute_dims
 
@@ -69,13 +70,14 @@ class FactorVAEObjective(VAEObjective):
         gamma: weight of the TC term.
     """
 
-    phases = ("VAE", "D")
-
     def __init__(self, encoder: nn.Module, decoder: nn.Module, discriminator: nn.Module, gamma: float) -> None:
-        super().__init__(encoder, decoder)
         self.discriminator = discriminator
         self.gamma = gamma
         self._pending_latents: list[torch.Tensor] = []
+        super().__init__(encoder, decoder)
+
+    def declare_phases(self) -> list[Phase]:
+        return super().declare_phases() + [Phase("D", "D", self.discriminator_phase)]
 
     def start_step(self, step: int) -> None:
         """Forget the previous step's latents (the ``D`` phase uses those of this step's ``VAE`` phase)."""
@@ -93,14 +95,9 @@ class FactorVAEObjective(VAEObjective):
         report("Loss/TC", tc)
         return kl + self.gamma * tc
 
-    def accumulate_gradients(self, phase: str, batch: "Batch", ctx: "PhaseContext") -> None:
-        """Run the forward and backward passes of ``phase`` (``VAE`` or ``D``) on ``batch``."""
-        if phase == "VAE":
-            ctx.backward(self.vae_loss(batch, ctx))
-        elif phase == "D":
-            ctx.backward(self.discriminator_phase_loss(batch, ctx))
-        else:
-            raise ValueError(f"FactorVAE has no phase {phase!r}")
+    def discriminator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``D``: backward of :meth:`discriminator_phase_loss` (the discriminator only)."""
+        ctx.backward(self.discriminator_phase_loss(batch, ctx))
 
     def discriminator_phase_loss(self, batch: "Batch", ctx: "PhaseContext") -> torch.Tensor:
         """The discriminator's loss on this micro-batch's posterior samples and their permutation.
@@ -113,7 +110,7 @@ class FactorVAEObjective(VAEObjective):
         else:
             with torch.no_grad():
                 _, _, latents = self.encode(batch.real_images, ctx)
-        permuted = permute_dims(latents, ctx.generator)
+        permuted = permute_dims(latents, ctx.rng)
         with ctx.autocast():
             logits_joint = self.discriminator(latents)
             logits_permuted = self.discriminator(permuted)

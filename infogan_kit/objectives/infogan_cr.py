@@ -5,67 +5,105 @@
 
       Loss/CR = alpha * CE(H(x_a, x_b), shared code)
 
-* ``G``: G (with the Q head) on one batch made of ``n/2`` contrastive pairs: the adversarial
-  and MI terms use all ``n`` images, the contrastive term the pairs (H frozen)::
+* ``G`` (``g_steps`` updates per iteration): G (with the Q head) on one batch made of ``n/2``
+  contrastive pairs: the adversarial and MI terms use all ``n`` images, the contrastive term
+  the pairs (H frozen)::
 
       Loss/G = adversarial + lambda * MI + alpha * CE(H(x_a, x_b), shared code)
 
-``alpha`` and ``gap`` are set by the system's schedule before each step; with ``alpha = 0``
-the contrastive work is skipped entirely (plain InfoGAN cost).
+``alpha`` and ``gap`` follow their :class:`~infogan_kit.objectives.schedule.Schedule`; when either
+changes, H is re-initialized (fresh weights from the global RNG, its optimizer state cleared).
+With ``alpha = 0`` the contrastive work is skipped entirely (plain InfoGAN cost).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.latent import LatentSpec
+from ..models.info_codes import InfoCodes
 from ..training.stats import report
+from .base import Phase
 from .contrastive import concat_latents, contrastive_loss, sample_pairs
 from .infogan import InfoGANObjective
+from .schedule import Schedule
 
 if TYPE_CHECKING:
     from ..training.context import Batch, PhaseContext
 
 
 class InfoGANCRObjective(InfoGANObjective):
-    """InfoGAN losses plus the contrastive term; see the module docstring."""
+    """InfoGAN losses plus the contrastive term; see the module docstring.
 
-    phases = ("D", "H", "G")
+    Args:
+        generator, discriminator, codes, info_in_d: as :class:`InfoGANObjective`.
+        contrastive: H, ``(images_a, images_b) -> logits [n, num_codes]``.
+        contrastive_optimizer: H's optimizer (its state is cleared when H is re-initialized).
+        fresh_contrastive: builds a freshly initialized H (same architecture).
+        alpha: the contrastive weight over steps; gap: the minimum distance of the non-shared codes.
+        g_steps: generator updates per iteration.
+    """
 
-    def __init__(
-        self,
-        generator: nn.Module,
-        discriminator: nn.Module,
-        contrastive: nn.Module,
-        latent: LatentSpec,
-        lambda_cont: float,
-        lambda_cat: float,
-        learned_variance: bool,
-        info_in_d: float = 0.0,
-    ) -> None:
-        super().__init__(generator, discriminator, latent, lambda_cont, lambda_cat, learned_variance, info_in_d)
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, codes: InfoCodes, info_in_d: float, *,
+                 contrastive: nn.Module, contrastive_optimizer: torch.optim.Optimizer,
+                 fresh_contrastive: Callable[[], nn.Module], alpha: Schedule, gap: Schedule, g_steps: int = 1) -> None:
         self.contrastive = contrastive
+        self.contrastive_optimizer = contrastive_optimizer
+        self.fresh_contrastive = fresh_contrastive
+        self.alpha_schedule, self.gap_schedule = alpha, gap
+        self.g_steps = g_steps
         self.alpha = 0.0
         self.gap = 0.0
+        self.applied: tuple[float, float] | None = None
+        self.reinitializations = 0
+        super().__init__(generator, discriminator, codes, info_in_d)
 
-    def accumulate_gradients(self, phase: str, batch: "Batch", ctx: "PhaseContext") -> None:
-        if phase == "H":
-            self._contrastive_phase(batch, ctx)
-        else:
-            super().accumulate_gradients(phase, batch, ctx)
+    def declare_phases(self) -> list[Phase]:
+        discriminator, generator = super().declare_phases()
+        return [discriminator, Phase("H", "H", self.contrastive_phase), replace(generator, repeats=self.g_steps)]
 
+    # ------------------------------------------------------------------ schedules and state
+    def start_step(self, step: int) -> None:
+        """Apply the alpha and gap of ``step``; re-initialize H when either changed."""
+        super().start_step(step)
+        current = (self.alpha_schedule.at(step), self.gap_schedule.at(step))
+        if self.applied is not None and current != self.applied:
+            self.reinitialize_contrastive()
+        self.applied = current
+        self.alpha, self.gap = current
+
+    def reinitialize_contrastive(self) -> None:
+        """Fresh H weights (drawn from the global RNG) and an empty optimizer state."""
+        fresh = self.fresh_contrastive()
+        self.contrastive.load_state_dict(fresh.state_dict())
+        self.contrastive_optimizer.state.clear()
+        self.reinitializations += 1
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"applied_schedule": list(self.applied) if self.applied is not None else None,
+                "reinitializations": self.reinitializations}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        applied = state.get("applied_schedule")
+        self.applied = tuple(applied) if applied is not None else None
+        self.reinitializations = int(state.get("reinitializations", 0))
+        if self.applied is not None:
+            self.alpha, self.gap = self.applied
+
+    # ------------------------------------------------------------------ phases
     def _pair_images(self, num_pairs: int, ctx: "PhaseContext"):
-        first, second, shared = sample_pairs(self.latent, num_pairs, self.gap, ctx.generator, ctx.device)
+        first, second, shared = sample_pairs(self.codes.spec, num_pairs, self.gap, ctx.rng, ctx.device)
         latents = concat_latents(first, second)
         with ctx.autocast():
-            images = self.generator(self.latent.to_input(latents))
+            images = self.generator(self.codes.to_input(latents))
         return ctx.to_memory_format(images), latents, shared.to(ctx.device)
 
-    def _contrastive_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def contrastive_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``H``: the contrastive classifier on generated pairs (nothing when alpha is 0)."""
         if self.alpha == 0:
             return
         num_pairs = max(1, len(batch) // 2)
@@ -78,9 +116,10 @@ class InfoGANCRObjective(InfoGANObjective):
         report("CR/accuracy", accuracy)
         ctx.backward(self.alpha * loss_cr)
 
-    def _generator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def generator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``G``: InfoGAN's G loss on pairs plus alpha times the contrastive loss (H frozen)."""
         if self.alpha == 0:
-            super()._generator_phase(batch, ctx)
+            super().generator_phase(batch, ctx)
             return
         num_pairs = max(1, len(batch) // 2)
         images, latents, shared = self._pair_images(num_pairs, ctx)

@@ -26,21 +26,23 @@ modules (compiled when ``train.compile`` is on).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..models.latent import Latents, LatentSpec
+from ..models.info_codes import InfoCodes
+from ..models.latent import Latents
 from ..training.stats import report
+from .base import Phase
 from .infogan import InfoGANObjective
 from .regularizers.augment import AdaptiveAugmentProbability, augment
 from .regularizers.hessian import hessian_penalty
-from .regularizers.lazy import RampWeight
 from .regularizers.orojar import orojar_penalty
 from .regularizers.path_length import PathLengthRegularizer, path_lengths
 from .regularizers.r1 import r1_penalty
+from .schedule import Schedule
 
 if TYPE_CHECKING:
     from ..training.context import Batch, PhaseContext
@@ -51,7 +53,8 @@ class RegularizerSettings:
     """Weights, intervals and estimator settings of the regularizers.
 
     Attributes:
-        r1: R1 weight ``gamma`` (ramped); r1_interval: steps between ``Dreg`` phases.
+        r1: R1 weight ``gamma`` (a :class:`~infogan_kit.objectives.schedule.Schedule`, ramped);
+        r1_interval: steps between ``Dreg`` phases.
         path_length: path-length weight (ramped); pl_interval: steps between ``Greg`` phases;
         pl_batch_shrink: ``Greg`` uses ``batch // shrink`` samples; pl_decay: EMA rate of pl_mean.
         hessian, orojar: weights (ramped); hessian_k/orojar_k: directions; *_epsilon: steps.
@@ -60,18 +63,18 @@ class RegularizerSettings:
         mixing_prob: style-mixing probability of the G passes.
     """
 
-    r1: RampWeight = field(default_factory=lambda: RampWeight(0.0))
+    r1: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     r1_interval: int = 16
-    path_length: RampWeight = field(default_factory=lambda: RampWeight(0.0))
+    path_length: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     pl_interval: int = 4
     pl_batch_shrink: int = 2
     pl_decay: float = 0.01
-    hessian: RampWeight = field(default_factory=lambda: RampWeight(0.0))
+    hessian: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     hessian_k: int = 2
     hessian_epsilon: float = 0.1
     hessian_layers: tuple[int, ...] = ()
     include_output: bool = True
-    orojar: RampWeight = field(default_factory=lambda: RampWeight(0.0))
+    orojar: Schedule = field(default_factory=lambda: Schedule.constant(0.0))
     orojar_k: int = 2
     orojar_epsilon: float = 0.1
     mixing_prob: float = 0.9
@@ -88,49 +91,59 @@ class StyleGANInfoObjective(InfoGANObjective):
     Args:
         generator: a :class:`~infogan_kit.models.stylegan.StyleGenerator`.
         discriminator: a :class:`~infogan_kit.models.stylegan.ResidualDiscriminator`.
-        latent: the latent specification; lambda_cont, lambda_cat, learned_variance: MI terms.
+        codes: the InfoGAN codes (spec, MI weights, MI loss).
         settings: regularizer settings.
         augmentation: the probability controller; operations: augmentation operations.
     """
 
-    phases = ("D", "Dreg", "G", "Greg")
-
-    def __init__(self, generator: nn.Module, discriminator: nn.Module, latent: LatentSpec, lambda_cont: float, lambda_cat: float,
-                 learned_variance: bool, settings: RegularizerSettings, augmentation: AdaptiveAugmentProbability,
-                 operations: tuple[str, ...]) -> None:
-        super().__init__(generator, discriminator, latent, lambda_cont, lambda_cat, learned_variance)
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, codes: InfoCodes, settings: RegularizerSettings,
+                 augmentation: AdaptiveAugmentProbability, operations: tuple[str, ...]) -> None:
         self.settings = settings
         self.augmentation = augmentation
         self.operations = operations
         self.path_length = PathLengthRegularizer(settings.pl_decay)
-        self.step = 0
+        super().__init__(generator, discriminator, codes)
 
-    def set_step(self, step: int) -> None:
-        """Called before each training step: weight ramps and the augmentation controller."""
-        self.step = step
+    def declare_phases(self) -> list[Phase]:
+        settings = self.settings
+        phases = [Phase("D", "D", self.discriminator_phase)]
+        if settings.r1.enabled:
+            phases.append(Phase("Dreg", "D", self.r1_phase, interval=settings.r1_interval))
+        phases.append(Phase("G", "G", self.generator_phase))
+        if settings.g_regularized:
+            phases.append(Phase("Greg", "G", self.generator_regularization_phase, interval=settings.pl_interval))
+        return phases
+
+    def start_step(self, step: int) -> None:
+        """Weight ramps and the augmentation controller see the step before its phases run."""
+        super().start_step(step)
         self.augmentation.maybe_update(step)
+
+    def state_dict(self) -> dict[str, Any]:
+        """``pl_mean`` and the augmentation probability (with its pending statistics)."""
+        return {"path_length": self.path_length.state_dict(), "augment": self.augmentation.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "path_length" in state:
+            self.path_length.load_state_dict(state["path_length"])
+        if "augment" in state:
+            self.augmentation.load_state_dict(state["augment"])
 
     def augment(self, images: torch.Tensor, ctx: "PhaseContext") -> torch.Tensor:
         """The D-side augmentation at the current probability (identity at p = 0)."""
-        return augment(images, self.augmentation.p, self.operations, ctx.generator)
+        return augment(images, self.augmentation.p, self.operations, ctx.rng)
 
     def generate(self, batch_size: int, ctx: "PhaseContext", update_w_avg: bool = False) -> tuple[torch.Tensor, Latents]:
         """Fake images (style mixing on, no truncation) and their latents."""
-        latents = self.latent.sample(batch_size, ctx.generator, ctx.device)
+        latents = self.codes.sample(batch_size, ctx.rng, ctx.device)
         with ctx.autocast():
-            fake_images = self.generator(self.latent.to_input(latents), truncation_psi=1.0,
+            fake_images = self.generator(self.codes.to_input(latents), truncation_psi=1.0,
                                          mixing_prob=self.settings.mixing_prob, update_w_avg=update_w_avg)
         return ctx.to_memory_format(fake_images), latents
 
     # ------------------------------------------------------------------ phases
-    def accumulate_gradients(self, phase: str, batch: "Batch", ctx: "PhaseContext") -> None:
-        """Run the forward and backward passes of ``phase`` on ``batch``."""
-        handlers = {"D": self._discriminator_phase, "Dreg": self._r1_phase, "G": self._generator_phase, "Greg": self._generator_regularization_phase}
-        if phase not in handlers:
-            raise ValueError(f"stylegan-info has no phase {phase!r}")
-        handlers[phase](batch, ctx)
-
-    def _discriminator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def discriminator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``D``: the logistic loss on augmented reals and fakes; feeds the ADA statistics."""
         with torch.no_grad():
             fake_images, _ = self.generate(len(batch), ctx)
         with ctx.autocast():
@@ -146,7 +159,8 @@ class StyleGANInfoObjective(InfoGANObjective):
         report("Augment/sign_real", torch.sign(logits_real.detach()))
         ctx.backward(loss_d)
 
-    def _r1_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def r1_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``Dreg``: lazy R1 on (augmented) reals."""
         gamma = self.settings.r1.at(self.step)
         # fp32 and eager (the double backward): call forward, not the (possibly compiled) module.
         signed_images = (batch.real_images.float() * 2 - 1).detach().requires_grad_(True)
@@ -155,7 +169,8 @@ class StyleGANInfoObjective(InfoGANObjective):
         report("Loss/R1", penalty)
         ctx.backward(penalty.mean() * (gamma / 2) * self.settings.r1_interval)
 
-    def _generator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def generator_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``G``: the adversarial loss on augmented fakes plus the MI loss on un-augmented ones."""
         fake_images, latents = self.generate(len(batch), ctx, update_w_avg=True)
         with ctx.autocast():
             if self.augmentation.p > 0:
@@ -169,19 +184,20 @@ class StyleGANInfoObjective(InfoGANObjective):
         report("Loss/G", loss_g)
         ctx.backward(loss_g)
 
-    def _generator_regularization_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+    def generator_regularization_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``Greg``: path length, Hessian penalty and OroJaR (lazy)."""
         settings = self.settings
         count = max(1, len(batch) // settings.pl_batch_shrink)
-        latents = self.latent.sample(count, ctx.generator, ctx.device)
+        latents = self.codes.sample(count, ctx.rng, ctx.device)
         total = torch.zeros((), device=ctx.device)
         if settings.path_length.enabled:
-            inputs = self.generator.layer_inputs(self.latent.to_input(latents), 1.0, settings.mixing_prob)
+            inputs = self.generator.layer_inputs(self.codes.to_input(latents), 1.0, settings.mixing_prob)
             images = self.generator.synthesize(inputs, "random")
-            penalty = self.path_length.penalty(path_lengths(images, inputs.ws, ctx.generator))
+            penalty = self.path_length.penalty(path_lengths(images, inputs.ws, ctx.rng))
             report("Loss/PL", penalty)
             report("PL/mean", self.path_length.pl_mean)
             total = total + penalty.mean() * settings.path_length.at(self.step)
-        if self.latent.num_cont and (settings.hessian.enabled or settings.orojar.enabled):
+        if self.codes.spec.num_cont and (settings.hessian.enabled or settings.orojar.enabled):
             total = total + self._code_penalties(latents, ctx)
         ctx.backward(total * settings.pl_interval)
 
@@ -193,7 +209,7 @@ class StyleGANInfoObjective(InfoGANObjective):
             """Continuous codes ``[m, num_cont]`` (m a multiple of count) -> images (+ block features)."""
             repeats = codes_cont.shape[0] // count
             rows = Latents(latents.codes_cat.repeat(repeats, 1), codes_cont, latents.noise.repeat(repeats, 1))
-            inputs = self.generator.layer_inputs(self.latent.to_input(rows), 1.0, 0.0)
+            inputs = self.generator.layer_inputs(self.codes.to_input(rows), 1.0, 0.0)
             images, features = self.generator.synthesize(inputs, "const", return_features=True)
             by_resolution = {f.shape[-1]: f for f in features}
             chosen = [by_resolution[r] for r in settings.hessian_layers]
@@ -201,11 +217,11 @@ class StyleGANInfoObjective(InfoGANObjective):
 
         total = torch.zeros((), device=ctx.device)
         if settings.hessian.enabled:
-            penalty = hessian_penalty(render, latents.codes_cont, settings.hessian_k, settings.hessian_epsilon, "max", ctx.generator)
+            penalty = hessian_penalty(render, latents.codes_cont, settings.hessian_k, settings.hessian_epsilon, "max", ctx.rng)
             report("Loss/Hessian", penalty)
             total = total + penalty * settings.hessian.at(self.step)
         if settings.orojar.enabled:
-            penalty = orojar_penalty(render, latents.codes_cont, settings.orojar_k, settings.orojar_epsilon, "max", ctx.generator,
+            penalty = orojar_penalty(render, latents.codes_cont, settings.orojar_k, settings.orojar_epsilon, "max", ctx.rng,
                                      average=True)
             report("Loss/OroJaR", penalty)
             total = total + penalty * settings.orojar.at(self.step)

@@ -14,7 +14,7 @@ Every objective minimizes ``reconstruction + regularizer`` on a batch of real im
     DIP-VAE-II    the same with C = E_x[diag(sigma^2(x))] + Cov_x[mu(x)] (eq. 7)
     FactorVAE     regularizer = KL + gamma TC_D (see :mod:`~infogan_kit.objectives.factor_vae`)
 
-Phase ``VAE`` trains the encoder and decoder. Networks run under the loop's autocast; every
+Phase ``VAE`` (declared in :meth:`VAEObjective.declare_phases`) trains the encoder and decoder. Networks run under the loop's autocast; every
 loss is computed in fp32. Batch statistics (the TC estimate, DIP covariances) are taken over
 each micro-batch when gradients are accumulated.
 
@@ -32,14 +32,15 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from ..models.vae_nets import gaussian_kl_per_latent
 from ..training.stats import report
+from .base import Objective, Phase
+from .schedule import Schedule
 from .vae_terms import (
-    annealed_capacity,
     bernoulli_reconstruction_loss,
     covariance_of_latents,
     covariance_of_means,
     dip_penalties,
-    gaussian_kl_per_latent,
     sample_latents,
     total_correlation,
 )
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from ..training.context import Batch, PhaseContext
 
 
-class VAEObjective:
+class VAEObjective(Objective):
     """Shared forward pass of the VAE family; subclasses define :meth:`regularizer`.
 
     Args:
@@ -56,16 +57,13 @@ class VAEObjective:
         decoder: latents ``[n, D]`` -> Bernoulli logits ``[n, C, H, W]``.
     """
 
-    phases: tuple[str, ...] = ("VAE",)
-
     def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
         self.encoder = encoder
         self.decoder = decoder
-        self.step = 0
+        super().__init__()
 
-    def start_step(self, step: int) -> None:
-        """Called by the training system before each step (``step`` counts from 0)."""
-        self.step = step
+    def declare_phases(self) -> list[Phase]:
+        return [Phase("VAE", "VAE", self.vae_phase)]
 
     # ------------------------------------------------------------------ pieces
     def encode(self, images: torch.Tensor, ctx: "PhaseContext") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -77,7 +75,7 @@ class VAEObjective:
         with ctx.autocast():
             means, log_variances = self.encoder(images)
         means, log_variances = means.float(), log_variances.float()
-        return means, log_variances, sample_latents(means, log_variances, ctx.generator)
+        return means, log_variances, sample_latents(means, log_variances, ctx.rng)
 
     def regularizer(
         self, kl: torch.Tensor, means: torch.Tensor, log_variances: torch.Tensor, latents: torch.Tensor, ctx: "PhaseContext"
@@ -92,10 +90,8 @@ class VAEObjective:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ phases
-    def accumulate_gradients(self, phase: str, batch: "Batch", ctx: "PhaseContext") -> None:
-        """Run the forward and backward passes of ``phase`` on ``batch``."""
-        if phase != "VAE":
-            raise ValueError(f"{type(self).__name__} has no phase {phase!r}")
+    def vae_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
+        """``VAE``: backward of :meth:`vae_loss` (encoder and decoder)."""
         ctx.backward(self.vae_loss(batch, ctx))
 
     def vae_loss(self, batch: "Batch", ctx: "PhaseContext") -> torch.Tensor:
@@ -133,21 +129,21 @@ class BetaVAEObjective(VAEObjective):
 
 
 class AnnealedVAEObjective(VAEObjective):
-    """AnnealedVAE: ``reconstruction + gamma |KL - C(t)|``, the capacity growing linearly from 0
-    at step 0 to ``c_max`` at ``iteration_threshold`` and staying there.
+    """AnnealedVAE: ``reconstruction + gamma |KL - C(t)|`` with the capacity ``C(t)`` of a
+    :class:`~infogan_kit.objectives.schedule.Schedule` (the study's: ``Schedule.ramp(C_max, T)``,
+    linear from 0 at step 0 to ``C_max`` at ``T`` = ``iteration_threshold``, then held).
 
     Logs ``Annealed/capacity`` (C(t), nats) and ``Loss/VAE/capacity_gap`` (``|KL - C(t)|``).
     """
 
-    def __init__(self, encoder: nn.Module, decoder: nn.Module, gamma: float, c_max: float, iteration_threshold: int) -> None:
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, gamma: float, capacity: Schedule) -> None:
         super().__init__(encoder, decoder)
         self.gamma = gamma
-        self.c_max = c_max
-        self.iteration_threshold = iteration_threshold
+        self.capacity_schedule = capacity
 
     def capacity(self) -> float:
         """C(t) at the current step (nats)."""
-        return annealed_capacity(self.c_max, self.step, self.iteration_threshold)
+        return self.capacity_schedule.at(self.step)
 
     def regularizer(
         self, kl: torch.Tensor, means: torch.Tensor, log_variances: torch.Tensor, latents: torch.Tensor, ctx: "PhaseContext"

@@ -72,18 +72,6 @@ class _BernoulliNLL(torch.autograd.Function):
         return grad.to(logits.dtype), None
 
 
-def gaussian_kl_per_latent(means: torch.Tensor, log_variances: torch.Tensor) -> torch.Tensor:
-    """``KL(N(mu, sigma^2) || N(0, 1))`` of every latent of every sample.
-
-    Args:
-        means, log_variances: ``[n, D]``.
-
-    Returns:
-        ``[n, D]`` KL divergences in nats: ``0.5 (mu^2 + sigma^2 - log sigma^2 - 1)``.
-    """
-    return 0.5 * (means.square() + log_variances.exp() - log_variances - 1.0)
-
-
 def sample_latents(means: torch.Tensor, log_variances: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
     """Reparameterized samples ``mu + exp(log_var / 2) * eps`` with ``eps ~ N(0, I)`` from ``generator``.
 
@@ -95,11 +83,6 @@ def sample_latents(means: torch.Tensor, log_variances: torch.Tensor, generator: 
     """
     noise = torch.randn(means.shape, generator=generator, device=means.device, dtype=means.dtype)
     return means + torch.exp(0.5 * log_variances) * noise
-
-
-def annealed_capacity(c_max: float, step: int, iteration_threshold: int) -> float:
-    """AnnealedVAE's capacity ``C(t) = min(C_max, C_max t / T)`` in nats at training step ``t``."""
-    return min(c_max, c_max * step / iteration_threshold)
 
 
 def permute_dims(latents: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:

@@ -21,37 +21,38 @@ Both default to ``train.precision=auto`` (bf16 where the hardware supports it) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
 
-from ..config import ConfigError, DataConfig, ModelConfig, OptimConfig, RunConfig, TrainConfig
+from torch import nn
+
+from ..config import ConfigError, DataConfig, OptimConfig, RunConfig, TrainConfig
+from ..models.info_codes import InfoCodesConfig
 from ..models.latent import LatentSpec
 from ..models.stylegan import (INJECTIONS, ResidualDiscriminator, StyleGenerator, block_resolutions, parse_code_layers, routing_matrix,
                                style_layer_resolutions)
-from ..objectives.regularizers.augment import AdaptiveAugmentProbability, parse_operations
-from ..objectives.regularizers.lazy import RampWeight, lazy_adam_settings
-from ..objectives.stylegan import RegularizerSettings, StyleGANInfoObjective
-from ..training.system import Phase, TrainingSystem
 from . import register_model
-from .infogan import InfoGANSystem
+from .base import TrainingParts, adam
+from .gan import InfoCodesModel
+
+if TYPE_CHECKING:
+    from ..objectives.stylegan import RegularizerSettings
 
 AUGMENT_MODES = ("ada", "fixed", "none")
 
 
 @dataclass
-class StyleGANInfoConfig(ModelConfig):
-    """stylegan-info model settings (``--set model.<field>=...``).
+class StyleGANInfoConfig(InfoCodesConfig):
+    """stylegan-info model settings (``--set model.<field>=...``; the code fields are
+    :class:`~infogan_kit.models.info_codes.InfoCodesConfig`'s; the latent needs noise
+    dimensions for the mapping network).
 
     Attributes:
-        latent: InfoGAN latent spec (codes + noise; noise is required by the mapping network).
         injection: ``z-concat`` (codes join z before the mapping), ``w-space`` (codes appended to w at
             every style layer) or ``per-layer`` (each code reaches the blocks of ``code_layers`` only).
         code_layers: ``per-layer`` routing by block resolution: ``auto`` or e.g. ``c1=4,8;c2=16-32``
             (codes not named reach every block).
-        lambda_cont: weight of the continuous-code MI term (as ``--model infogan``).
-        lambda_cat: weight of the categorical-code MI term.
-        learned_variance: Q predicts a log-variance per continuous code.
         w_dim: width of w and of the mapping network.
         mapping_layers: depth of the mapping network.
         mapping_lr_mul: learning-rate multiplier of the mapping network.
@@ -90,11 +91,9 @@ class StyleGANInfoConfig(ModelConfig):
 
     name: str = "stylegan-info"
     latent: str = "cont5+noise5"
+    lambda_cont: float = 0.3
     injection: str = "w-space"
     code_layers: str = "auto"
-    lambda_cont: float = 0.3
-    lambda_cat: float = 1.0
-    learned_variance: bool = False
     w_dim: int = 512
     mapping_layers: int = 8
     mapping_lr_mul: float = 0.01
@@ -129,11 +128,14 @@ class StyleGANInfoConfig(ModelConfig):
     ada_speed_images: float = 100_000.0
 
     def validate(self) -> None:
-        spec = LatentSpec(self.latent)
+        super().validate()
+        spec = self.latent_spec((1, 64, 64))
         if spec.noise_dim <= 0:
             raise ConfigError("model.latent needs noise dimensions for the mapping network, e.g. cont5+noise5")
         if self.injection not in INJECTIONS:
             raise ConfigError(f"model.injection must be one of {', '.join(INJECTIONS)}, got {self.injection!r}")
+        from ..objectives.regularizers.augment import parse_operations
+
         parse_code_layers(self.code_layers, [c.name for c in spec.regularized], block_resolutions(128))
         self.regularized_layers()
         parse_operations(self.augment_ops)
@@ -144,7 +146,7 @@ class StyleGANInfoConfig(ModelConfig):
         for key in positive:
             if not getattr(self, key) > 0:
                 raise ConfigError(f"model.{key} must be > 0, got {getattr(self, key)}")
-        non_negative = ("lambda_cont", "lambda_cat", "r1_gamma", "pl_weight", "hessian_weight", "orojar_weight", "truncation_psi",
+        non_negative = ("r1_gamma", "pl_weight", "hessian_weight", "orojar_weight", "truncation_psi",
                         "r1_ramp_steps", "pl_ramp_steps", "hessian_ramp_steps", "orojar_ramp_steps")
         for key in non_negative:
             if getattr(self, key) < 0:
@@ -170,18 +172,31 @@ class StyleGANInfoConfig(ModelConfig):
             raise ConfigError("model.hessian_layers must name at least one layer (e.g. output)")
         return "output" in parts, tuple(resolutions)
 
-    def regularizer_settings(self) -> RegularizerSettings:
-        """The objective's :class:`RegularizerSettings`."""
+    def regularizer_settings(self) -> "RegularizerSettings":
+        """The objective's :class:`~infogan_kit.objectives.stylegan.RegularizerSettings`."""
+        from ..objectives.schedule import Schedule
+        from ..objectives.stylegan import RegularizerSettings
+
         include_output, layers = self.regularized_layers()
         return RegularizerSettings(
-            r1=RampWeight(self.r1_gamma, self.r1_ramp_steps), r1_interval=self.r1_interval,
-            path_length=RampWeight(self.pl_weight, self.pl_ramp_steps), pl_interval=self.pl_interval,
+            r1=Schedule.ramp(self.r1_gamma, self.r1_ramp_steps), r1_interval=self.r1_interval,
+            path_length=Schedule.ramp(self.pl_weight, self.pl_ramp_steps), pl_interval=self.pl_interval,
             pl_batch_shrink=self.pl_batch_shrink, pl_decay=self.pl_decay,
-            hessian=RampWeight(self.hessian_weight, self.hessian_ramp_steps), hessian_k=self.hessian_k,
+            hessian=Schedule.ramp(self.hessian_weight, self.hessian_ramp_steps), hessian_k=self.hessian_k,
             hessian_epsilon=self.hessian_epsilon, hessian_layers=layers, include_output=include_output,
-            orojar=RampWeight(self.orojar_weight, self.orojar_ramp_steps), orojar_k=self.orojar_k,
+            orojar=Schedule.ramp(self.orojar_weight, self.orojar_ramp_steps), orojar_k=self.orojar_k,
             orojar_epsilon=self.orojar_epsilon, mixing_prob=self.mixing_prob,
         )
+
+    @property
+    def d_reg_interval(self) -> int | None:
+        """Steps between lazy R1 phases (None: R1 off)."""
+        return self.r1_interval if self.r1_gamma > 0 else None
+
+    @property
+    def g_reg_interval(self) -> int | None:
+        """Steps between lazy G-regularization phases (None: path length, Hessian penalty and OroJaR off)."""
+        return self.pl_interval if (self.pl_weight > 0 or self.hessian_weight > 0 or self.orojar_weight > 0) else None
 
 
 def code_columns(latent: LatentSpec) -> dict[str, list[int]]:
@@ -214,91 +229,82 @@ def build_networks(model: StyleGANInfoConfig, latent: LatentSpec, image_shape: t
     return generator, discriminator
 
 
-class StyleGANInfoSystem(InfoGANSystem):
-    """G, D (+ Q), their EMAs, lazily corrected Adam optimizers and the four phases.
+def _optim() -> OptimConfig:
+    return OptimConfig(lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99, eps=1e-8)
 
-    Inference (``represent``, ``code_names``, ``traversal_rows``) is InfoGAN's: Q's mean per
-    continuous code and the argmax class per categorical code (EMA D), one traversal row per
-    code from the EMA G. ``generate`` and traversals use ``model.truncation_psi``.
+
+def _paper_64(dataset_name: str) -> RunConfig:
+    batch = 32
+    model = StyleGANInfoConfig(r1_gamma=0.0002 * 64**2 / batch)
+    train = TrainConfig(steps=300_000, batch_size=batch, ema_beta=0.998, log_every=500, sample_every=5000, checkpoint_every=5000)
+    return RunConfig(model=model, data=DataConfig(name=dataset_name), train=train, optim=_optim())
+
+
+def _quick(dataset_name: str) -> RunConfig:
+    batch = 32
+    model = StyleGANInfoConfig(
+        w_dim=64, mapping_layers=2, channel_base=512, channel_max=64, mixing_prob=0.5, pl_weight=0.0,
+        r1_gamma=0.0002 * 64**2 / batch, ada_speed_images=20_000.0,
+    )
+    train = TrainConfig(steps=100_000, batch_size=batch, ema_beta=0.995, log_every=50, sample_every=500,
+                        checkpoint_every=500, time_budget_min=15.0)
+    return RunConfig(model=model, data=DataConfig(name=dataset_name), train=train, optim=_optim())
+
+
+@register_model("stylegan-info")
+class StyleGANInfo(InfoCodesModel):
+    """Style-based G with InfoGAN codes, Q on a residual D; lazily corrected Adam optimizers and the
+    four phases of :class:`~infogan_kit.objectives.stylegan.StyleGANInfoObjective`.
+
+    Inference is the InfoGAN codes': Q's mean per continuous code and the argmax class per
+    categorical code (EMA D), one traversal row per code from the EMA G. ``generate`` and
+    traversals use ``model.truncation_psi``.
     """
 
-    family = "gan"
+    config_class = StyleGANInfoConfig
+    presets = {"quick": _quick, "paper-64": _paper_64}
 
     def __init__(self, config: RunConfig, image_shape: tuple[int, int, int], device: torch.device) -> None:
-        TrainingSystem.__init__(self)  # InfoGANSystem's networks are not built: only its inference is reused
-        model: StyleGANInfoConfig = config.model  # type: ignore[assignment]
-        self.config = config
-        self.latent = LatentSpec(model.latent)
-        self.learned_variance = model.learned_variance
-        generator, discriminator = build_networks(model, self.latent, image_shape)
-        generator, discriminator = generator.to(device), discriminator.to(device)
-        if config.train.channels_last:
-            generator = generator.to(memory_format=torch.channels_last)
-            discriminator = discriminator.to(memory_format=torch.channels_last)
-        self.networks = {"G": generator, "D": discriminator}
-        self.make_ema("G", "D")
-        self.ema["G"].truncation_psi = model.truncation_psi
-        settings = model.regularizer_settings()
-        optim = config.optim
-        g_interval = settings.pl_interval if settings.g_regularized else None
-        d_interval = settings.r1_interval if settings.r1.enabled else None
-        self.optimizers = {
-            "G": self.lazy_adam(list(generator.parameters()) + discriminator.q_head_parameters(), optim.lr_g, optim, g_interval),
-            "D": self.lazy_adam(discriminator.d_parameters(), optim.lr_d, optim, d_interval),
+        super().__init__(config, image_shape, device)
+        self.ema["G"].truncation_psi = config.model.truncation_psi  # type: ignore[attr-defined]
+
+    def build_networks(self) -> dict[str, nn.Module]:
+        generator, discriminator = build_networks(self.config.model, self.codes.spec, self.image_shape)  # type: ignore[arg-type]
+        return {"G": generator, "D": discriminator}
+
+    def build_training(self) -> TrainingParts:
+        from ..objectives.regularizers.augment import AdaptiveAugmentProbability, parse_operations
+        from ..objectives.stylegan import StyleGANInfoObjective
+
+        model_config: StyleGANInfoConfig = self.config.model  # type: ignore[assignment]
+        generator, discriminator, optim = self.networks["G"], self.networks["D"], self.config.optim
+        optimizers = {
+            "G": adam(list(generator.parameters()) + discriminator.q_head_parameters(), optim.lr_g, optim,
+                      lazy_interval=model_config.g_reg_interval),
+            "D": adam(discriminator.d_parameters(), optim.lr_d, optim, lazy_interval=model_config.d_reg_interval),
         }
-        self.phases = [Phase("D", "D")]
-        if d_interval:
-            self.phases.append(Phase("Dreg", "D", interval=d_interval))
-        self.phases.append(Phase("G", "G"))
-        if g_interval:
-            self.phases.append(Phase("Greg", "G", interval=g_interval))
         augmentation = AdaptiveAugmentProbability(
-            initial_p=model.augment_p if model.augment != "none" else 0.0, adaptive=model.augment == "ada",
-            target=model.ada_target, interval=model.ada_interval, speed_images=model.ada_speed_images,
+            initial_p=model_config.augment_p if model_config.augment != "none" else 0.0, adaptive=model_config.augment == "ada",
+            target=model_config.ada_target, interval=model_config.ada_interval, speed_images=model_config.ada_speed_images,
         )
-        self.objective = StyleGANInfoObjective(
-            generator, discriminator, self.latent, model.lambda_cont, model.lambda_cat, model.learned_variance,
-            settings, augmentation, parse_operations(model.augment_ops),
-        )
-
-    @staticmethod
-    def lazy_adam(params: list[torch.nn.Parameter], lr: float, optim: OptimConfig, interval: int | None) -> torch.optim.Adam:
-        """Adam with the run's settings, corrected for a lazy phase every ``interval`` steps (None: no lazy phase)."""
-        betas = (optim.beta1, optim.beta2)
-        if interval:
-            lr, betas = lazy_adam_settings(lr, betas, interval)
-        return torch.optim.Adam(params, lr=lr, betas=betas, eps=optim.eps, fused=True)
-
-    # ------------------------------------------------------------------ hooks
-    def start_step(self, step: int) -> None:
-        """Ramps and the augmentation controller see the step before its phases run."""
-        self.objective.set_step(step)
-
-    def extra_state(self) -> dict[str, Any]:
-        """``pl_mean`` and the augmentation probability (with its pending statistics)."""
-        return {"path_length": self.objective.path_length.state_dict(), "augment": self.objective.augmentation.state_dict()}
-
-    def load_extra_state(self, state: dict[str, Any]) -> None:
-        if "path_length" in state:
-            self.objective.path_length.load_state_dict(state["path_length"])
-        if "augment" in state:
-            self.objective.augmentation.load_state_dict(state["augment"])
+        objective = StyleGANInfoObjective(generator, discriminator, self.codes, model_config.regularizer_settings(), augmentation,
+                                          parse_operations(model_config.augment_ops))
+        return TrainingParts(optimizers, objective)
 
     # ------------------------------------------------------------------ inference
     def set_truncation(self, psi: float) -> None:
         """Truncation psi of sampling, traversals and mixing grids (codes are never truncated)."""
         if not 0.0 <= psi <= 1.0:
             raise ConfigError(f"truncation psi must be in [0, 1], got {psi}")
-        self.ema["G"].truncation_psi = float(psi)
+        self.ema["G"].truncation_psi = float(psi)  # type: ignore[assignment]
 
     @torch.no_grad()
-    def generate(self, num_images: int, generator: torch.Generator) -> torch.Tensor:
+    def generate(self, num_images: int, rng: torch.Generator) -> torch.Tensor:
         """``num_images`` samples ``[n, C, R, R]`` clamped to [0, 1] (EMA G, truncation_psi, fixed noise)."""
-        latents = self.latent.sample(num_images, generator, self.device)
-        return self.inference_network("G")(self.latent.to_input(latents)).float().clamp(0, 1)
+        return super().generate(num_images, rng).clamp(0, 1)
 
     @torch.no_grad()
-    def style_mixing_rows(self, columns: int, generator: torch.Generator, rows: int = 4,
+    def style_mixing_rows(self, columns: int, rng: torch.Generator, rows: int = 4,
                           cutoff: int | None = None) -> list[tuple[str, torch.Tensor]]:
         """A style-mixing grid as traversal rows: the first row shows ``columns`` sources B (after a
         grey tile); row ``i`` shows source A_i, then A_i with the layers below ``cutoff`` (default:
@@ -306,8 +312,8 @@ class StyleGANInfoSystem(InfoGANSystem):
         network: StyleGenerator = self.inference_network("G")  # type: ignore[assignment]
         psi = network.truncation_psi
         cut = cutoff if cutoff is not None else sum(1 for r in network.synthesis.layer_resolutions() if r <= 8)
-        sources_b = network.layer_inputs(self.latent.to_input(self.latent.sample(columns, generator, self.device)), psi)
-        sources_a = network.layer_inputs(self.latent.to_input(self.latent.sample(rows, generator, self.device)), psi)
+        sources_b = network.layer_inputs(self.codes.to_input(self.codes.sample(columns, rng, self.device)), psi)
+        sources_a = network.layer_inputs(self.codes.to_input(self.codes.sample(rows, rng, self.device)), psi)
         images_b = network.synthesize(sources_b, "const").float().clamp(0, 1)
         images_a = network.synthesize(sources_a, "const").float().clamp(0, 1)
         grey = torch.full_like(images_b[:1], 0.5)
@@ -317,34 +323,3 @@ class StyleGANInfoSystem(InfoGANSystem):
             mixed = network.synthesize(network.mix(sources_b, a_i, cut), "const").float().clamp(0, 1)
             grid.append((f"A{i + 1}", torch.cat([images_a[i : i + 1], mixed])))
         return grid
-
-
-@register_model("stylegan-info")
-class StyleGANInfoRecipe:
-    """``--model stylegan-info``: style-based G with InfoGAN codes, Q on a residual D."""
-
-    name = "stylegan-info"
-    family = "gan"
-    config_class = StyleGANInfoConfig
-    presets = ("quick", "paper-64")
-
-    def default_config(self, preset: str, dataset_name: str) -> RunConfig:
-        if preset not in self.presets:
-            raise ConfigError(f"unknown preset {preset!r} for {self.name}; available: {', '.join(self.presets)}")
-        optim = OptimConfig(lr_g=0.0025, lr_d=0.0025, beta1=0.0, beta2=0.99, eps=1e-8)
-        if preset == "paper-64":
-            batch = 32
-            model = StyleGANInfoConfig(r1_gamma=0.0002 * 64**2 / batch)
-            train = TrainConfig(steps=300_000, batch_size=batch, ema_beta=0.998, log_every=500, sample_every=5000, checkpoint_every=5000)
-        else:
-            batch = 32
-            model = StyleGANInfoConfig(
-                w_dim=64, mapping_layers=2, channel_base=512, channel_max=64, mixing_prob=0.5, pl_weight=0.0,
-                r1_gamma=0.0002 * 64**2 / batch, ada_speed_images=20_000.0,
-            )
-            train = TrainConfig(steps=100_000, batch_size=batch, ema_beta=0.995, log_every=50, sample_every=500,
-                                checkpoint_every=500, time_budget_min=15.0)
-        return RunConfig(model=model, data=DataConfig(name=dataset_name), train=train, optim=optim, preset=preset)
-
-    def build(self, config: RunConfig, image_shape: tuple[int, int, int], device: torch.device) -> StyleGANInfoSystem:
-        return StyleGANInfoSystem(config, image_shape, device)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import RunConfig, config_to_dict, validate_config
+from ..devices import cuda_requested
 from ..errors import ConfigError
 from .artifacts import RunArtifacts
 from . import distributed
@@ -81,34 +82,38 @@ def _write_config(run_dir: Path, config: RunConfig) -> None:
     os.replace(temp, run_dir / "config.json")
 
 
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def train(config: RunConfig, out: str | Path | None = None, resume: str | Path | None = None, final_metrics: bool = True) -> Any:
+def train(config: RunConfig | None = None, out: str | Path | None = None, resume: str | Path | None = None,
+          final_metrics: bool = True, resume_state: dict[str, Any] | None = None) -> Any:
     """Train ``config`` into a new run directory (``out``) or continue ``resume``.
 
     Args:
-        config: the run configuration (validated here). When resuming it must equal the
-            checkpoint's config except for :data:`RESUMABLE_KEYS`.
+        config: the run configuration (validated here; build it with
+            :func:`infogan_kit.resolve_config`). When resuming it must equal the checkpoint's
+            config except for :data:`RESUMABLE_KEYS`; None with ``resume``: the checkpoint's own.
         out: run directory for a new run (default: ``checkpoints/<model>-<dataset>-<time>``).
         resume: a run directory (or checkpoint file) to continue.
         final_metrics: evaluate fast-protocol metrics at the end (when the data has factors).
+        resume_state: the checkpoint of ``resume`` when the caller has read it already (it is
+            then not read again).
 
     Returns:
         a :class:`~infogan_kit.run.Run` over the finished run, with ``stop_reason`` set.
     """
+    from ..recipes import config_from_dict
     from ..run import Run
 
-    validate_config(config)
+    if config is None and resume is None:
+        raise ConfigError("train() needs a config (infogan_kit.resolve_config()) or a run to resume")
     context = distributed.from_environment()
-    distributed.initialize(context, "cuda" if config.train.device.startswith("cuda") or (config.train.device == "auto" and _cuda()) else "cpu")
     state = None
     if resume is not None:
-        state = load_checkpoint(resume)
-        check_resume_changes(state["config"], config_to_dict(config))
+        state = resume_state if resume_state is not None else load_checkpoint(resume)
+        saved = config_from_dict(state["config"])
+        config = config if config is not None else saved
+        check_resume_changes(config_to_dict(saved), config_to_dict(config))
+    validate_config(config)
+    distributed.initialize(context, "cuda" if cuda_requested(config.train.device) else "cpu")
+    if resume is not None:
         resume_path = Path(resume)
         run_dir = resume_path if resume_path.is_dir() else resume_path.parent
     else:
@@ -146,9 +151,9 @@ def train(config: RunConfig, out: str | Path | None = None, resume: str | Path |
 def _finish_run(config: RunConfig, trainer: Trainer, artifacts: RunArtifacts, logger: RunLogger, reason: str,
                 checkpoint: Path | None, run_dir: Path, final_metrics: bool) -> None:
     """Rank 0's end of a run: images, final fast metrics (unless interrupted), the closing message."""
-    artifacts.write_images(trainer.system, trainer.step, trainer.dataset)
+    artifacts.write_images(trainer.model, trainer.step, trainer.dataset)
     if final_metrics and reason in ("completed", "time_budget"):  # an interrupted run exits promptly
-        scores = artifacts.fast_metrics(trainer.system, trainer.dataset, trainer.step)
+        scores = artifacts.fast_metrics(trainer.model, trainer.dataset, trainer.step)
         hparams = {"model": config.model.name, "dataset": config.data.name, "preset": config.preset,
                    "batch_size": config.train.batch_size, "lr_g": config.optim.lr_g, "lr_d": config.optim.lr_d,
                    "precision": trainer.precision, "seed": config.train.seed}

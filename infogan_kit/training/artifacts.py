@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ..recipes.base import Model
 from ..viz import sample_grid, save_image, traversal_image
 from .logger import RunLogger
 
@@ -21,33 +22,34 @@ class RunArtifacts:
         self.run_dir = Path(run_dir)
         self.logger = logger
 
-    def write_images(self, system: Any, step: int, dataset: Any = None) -> None:
-        """Sample grid (64 images), traversal grid and the system's extra image sets at ``step``
+    def write_images(self, model: Model, step: int, dataset: Any = None) -> None:
+        """Sample grid (64 images), traversal grid and the model's extra image sets at ``step``
         (PNG + TensorBoard)."""
-        generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
-        samples = sample_grid(system.generate(64, generator))
+        samples = sample_grid(model.generate(64, self._rng(model)))
         save_image(samples, self.run_dir / "samples" / f"step-{step:08d}.png")
         self.logger.image("Samples", samples, step)
-        generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
-        value_range = (-2.0, 2.0) if system.family == "vae" else (-1.0, 1.0)
-        rows = system.traversal_rows(None, 10, value_range, generator, dataset=dataset)
+        rows = model.traversal_rows(None, 10, model.traversal_range, self._rng(model), dataset=dataset)
         traversal = traversal_image(rows)
         save_image(traversal, self.run_dir / "traversals" / f"step-{step:08d}.png")
         self.logger.image("Traversal", traversal, step)
-        generator = torch.Generator(system.device).manual_seed(SAMPLE_SEED)
-        for name, images in system.extra_images(dataset, generator).items():
+        for name, images in model.extra_images(dataset, self._rng(model)).items():
             grid = sample_grid(images)
             save_image(grid, self.run_dir / "samples" / f"{name.lower()}-{step:08d}.png")
             self.logger.image(name, grid, step)
 
-    def fast_metrics(self, system: Any, dataset: Any, step: int) -> dict[str, float]:
+    @staticmethod
+    def _rng(model: Model) -> torch.Generator:
+        """A generator on the model's device seeded with :data:`SAMPLE_SEED`."""
+        return torch.Generator(model.device).manual_seed(SAMPLE_SEED)
+
+    def fast_metrics(self, model: Model, dataset: Any, step: int) -> dict[str, float]:
         """Fast-protocol metrics of the current EMA representation, logged as ``Metrics/fast/...``;
         merged into ``metrics.json``. Returns flat ``{"mig": ..., "dci/disentanglement": ...}``."""
         if not getattr(dataset, "has_factors", False):
             return {}
         from .. import metrics
 
-        result = metrics.evaluate(system.represent, dataset, names="all", protocol="fast", seed=0, device=system.device)
+        result = metrics.evaluate(model.represent, dataset, names="all", protocol="fast", seed=0, device=model.device)
         result["config"]["step"] = step
         metrics.merge_into_metrics_file(self.run_dir / "metrics.json", result)
         flat = flatten_scores(result["metrics"])

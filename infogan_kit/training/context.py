@@ -73,14 +73,14 @@ class PhaseContext:
     Args:
         precision: ``fp32``, ``bf16`` or ``fp16``.
         device: the training device.
-        generator: the latent RNG (checkpointed by the loop).
+        rng: the latent RNG (checkpointed by the loop).
         channels_last: convert images to channels_last.
     """
 
-    def __init__(self, precision: str, device: torch.device, generator: torch.Generator, channels_last: bool) -> None:
+    def __init__(self, precision: str, device: torch.device, rng: torch.Generator, channels_last: bool) -> None:
         self.precision = precision
         self.device = device
-        self.generator = generator
+        self.rng = rng
         self.channels_last = channels_last
         self.scaler: torch.amp.GradScaler | None = None
         self.loss_divisor = 1
@@ -103,7 +103,12 @@ class PhaseContext:
 
     def to_memory_format(self, images: torch.Tensor) -> torch.Tensor:
         """Images in the loop's memory format."""
-        return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
+        return images_in_memory_format(images, self.channels_last)
+
+
+def images_in_memory_format(images: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    """``images [n, C, H, W]`` as channels_last when asked, else unchanged (the one conversion of batches)."""
+    return images.contiguous(memory_format=torch.channels_last) if channels_last else images
 
 
 def make_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:

@@ -13,7 +13,7 @@ from typing import Iterator
 import torch
 
 from ..data.base import FactorDataset
-from .context import Batch
+from .context import Batch, images_in_memory_format
 
 
 def procedural_batches(
@@ -22,9 +22,7 @@ def procedural_batches(
     """Endless batches built directly on ``device`` from ``dataset.sample``."""
     while True:
         images, factors = dataset.sample(batch_size, generator=generator, device=device)
-        if channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
-        yield Batch(images, factors)
+        yield Batch(images_in_memory_format(images, channels_last), factors)
 
 
 class _RandomItems(torch.utils.data.IterableDataset):
@@ -60,9 +58,7 @@ def loader_batches(
         persistent_workers=num_workers > 0,
     )
     for images, factors in loader:
-        images = images.to(device, non_blocking=True)
-        if channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
+        images = images_in_memory_format(images.to(device, non_blocking=True), channels_last)
         yield Batch(images, factors.to(device, non_blocking=True))
 
 

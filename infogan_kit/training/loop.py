@@ -1,10 +1,12 @@
 """The training loop: schedules phases, precision, accumulation, EMA, logging, checkpoints.
 
-It knows nothing about a specific model: a recipe builds a
-:class:`~infogan_kit.training.system.TrainingSystem`, whose objective owns every forward and
-backward pass. Per step the loop draws one global batch, runs each due phase (freezing every
-parameter its optimizer does not own), steps the optimizer through its GradScaler (which skips
-non-finite steps on the device), updates the EMA copies, and every N steps reads the scalars.
+It knows nothing about a specific model: the registered
+:class:`~infogan_kit.recipes.base.Model` builds its networks, EMA copies, optimizers and
+objective, and the objective owns every forward and backward pass. Per step the loop applies
+the objective's schedules (``start_step``), draws one global batch, runs each due phase's handler
+(freezing every parameter its optimizer does not own), steps the optimizer through its GradScaler
+(which skips non-finite steps on the device), updates the EMA copies, and every N steps reads
+the scalars.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ import torch
 
 from ..config import RunConfig, config_to_dict
 from ..data import load_dataset
+from ..devices import resolve_device
 from ..errors import InfoganError
-from ..recipes import get_recipe
+from ..objectives.base import Phase
+from ..recipes import get_model
+from ..recipes.base import restore_weights
 from ..versions import library_versions
 from . import stats
 from .checkpoint import save_checkpoint
@@ -30,21 +35,10 @@ from .data import make_batches
 from .distributed import DistributedContext, any_rank, average_gradients, broadcast_module, gather_objects
 from .ema import update_ema
 from .logger import RunLogger
-from .system import Phase
 
 
 class TrainingStopped(InfoganError):
     """Training stopped on an error after saving a checkpoint (e.g. too many skipped steps)."""
-
-
-def resolve_device(requested: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; anything else as given (checked)."""
-    if requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(requested)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InfoganError(f"device {requested!r} requested but CUDA is not available")
-    return device
 
 
 class Trainer:
@@ -81,40 +75,42 @@ class Trainer:
         self.precision, self.precision_reason = resolve_precision(train.precision, self.device)
         self.dataset = load_dataset(config.data.name, path=config.data.path, **config.data.options)
         torch.manual_seed(train.seed)
-        self.system = get_recipe(config.model.name).build(config, self.dataset.image_shape, self.device)
-        for network in list(self.system.networks.values()) + list(self.system.ema.values()):
+        self.model = get_model(config.model.name)(config, self.dataset.image_shape, self.device)
+        parts = self.model.build_training()
+        self.optimizers, self.objective = parts.optimizers, parts.objective
+        for network in list(self.model.networks.values()) + list(self.model.ema.values()):
             broadcast_module(network, self.dist)
         if train.compile:
-            for network in self.system.networks.values():
+            for network in self.model.networks.values():
                 network.compile()
-        self.scalers = {name: make_scaler(self.precision, self.device) for name in self.system.optimizers}
-        self.data_generator = torch.Generator().manual_seed(train.seed * 1000 + self.rank)
-        self.latent_generator = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + self.rank)
-        self.ctx = PhaseContext(self.precision, self.device, self.latent_generator, train.channels_last)
+        self.scalers = {name: make_scaler(self.precision, self.device) for name in self.optimizers}
+        self.data_rng = torch.Generator().manual_seed(train.seed * 1000 + self.rank)
+        self.latent_rng = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + self.rank)
+        self.ctx = PhaseContext(self.precision, self.device, self.latent_rng, train.channels_last)
         self.step = 0
         self.images_seen = 0
         self.wall_s = 0.0
         self.skipped_total = torch.zeros((), dtype=torch.long, device=self.device)
         self.skipped_consecutive = torch.zeros((), dtype=torch.long, device=self.device)
         self._stop_signal: int | None = None
-        self._owned = {name: {id(p) for group in opt.param_groups for p in group["params"]} for name, opt in self.system.optimizers.items()}
-        self._all_params = [p for net in self.system.networks.values() for p in net.parameters()]
+        self._owned = {name: {id(p) for group in opt.param_groups for p in group["params"]} for name, opt in self.optimizers.items()}
+        self._all_params = [p for net in self.model.networks.values() for p in net.parameters()]
         if resume_state is not None:
             self.load_state(resume_state)
         if train.batch_size % self.world_size:
             raise InfoganError(f"batch size {train.batch_size} does not split evenly across {self.world_size} ranks")
         self.batch_size_local = train.batch_size // self.world_size
         self.batches = make_batches(
-            self.dataset, self.batch_size_local, self.data_generator, self.device, config.data.num_workers, train.channels_last, self.step
+            self.dataset, self.batch_size_local, self.data_rng, self.device, config.data.num_workers, train.channels_last, self.step
         )
 
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly: models, EMA, optimizers, scalers, RNG, counters."""
-        system = self.system
+        model = self.model
         return {
             "model": self.config.model.name,
-            "family": system.family,
+            "family": model.family,
             "config": config_to_dict(self.config),
             "versions": library_versions(),
             "precision": self.precision,
@@ -123,14 +119,14 @@ class Trainer:
             "wall_s": self.wall_s,
             "skipped_steps": int(self.skipped_total),
             "image_shape": list(self.dataset.image_shape),
-            "networks": {n: net.state_dict() for n, net in system.networks.items()},
-            "ema": {n: net.state_dict() for n, net in system.ema.items()},
-            "optimizers": {n: opt.state_dict() for n, opt in system.optimizers.items()},
+            "networks": {n: net.state_dict() for n, net in model.networks.items()},
+            "ema": {n: net.state_dict() for n, net in model.ema.items()},
+            "optimizers": {n: opt.state_dict() for n, opt in self.optimizers.items()},
             "scalers": {n: s.state_dict() for n, s in self.scalers.items()},
             "rng": self._rng_states()[0],
             "rng_per_rank": self._rng_states(),
             "world_size": self.world_size,
-            "system": system.extra_state(),
+            "system": self.objective.state_dict(),  # the objective's state (key name kept from format 1)
         }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -140,20 +136,18 @@ class Trainer:
                 "this checkpoint was exported for inference only (no optimizer or RNG state): it can be sampled, "
                 "traversed and evaluated, but not resumed"
             )
-        system = self.system
+        source = f"checkpoint of {self.run_dir}"
+        restore_weights(self.model, state, source)
         try:
-            for name, network in system.networks.items():
-                network.load_state_dict(state["networks"][name])
-            for name, network in system.ema.items():
-                network.load_state_dict(state["ema"][name])
-            for name, optimizer in system.optimizers.items():
+            for name, optimizer in self.optimizers.items():
                 optimizer.load_state_dict(state["optimizers"][name])
             for name, scaler in self.scalers.items():
                 if state["scalers"].get(name):
                     scaler.load_state_dict(state["scalers"][name])
         except (KeyError, RuntimeError, ValueError) as error:
-            raise InfoganError(f"checkpoint does not match the {self.config.model.name} model: {str(error).splitlines()[0][:200]}") from None
-        system.load_extra_state(state.get("system", {}))
+            raise InfoganError(f"{source}: optimizer states do not match the {self.config.model.name} model: "
+                               f"{str(error).splitlines()[0][:200]}") from None
+        self.objective.load_state_dict(state.get("system", {}))
         self.step = int(state["step"])
         self.images_seen = int(state["images_seen"])
         self.wall_s = float(state["wall_s"])
@@ -164,15 +158,15 @@ class Trainer:
             torch.set_rng_state(rng["torch_cpu"])
             if rng.get("torch_cuda") and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(rng["torch_cuda"])
-            self.data_generator.set_state(rng["data"])
-            current = self.latent_generator.get_state()
+            self.data_rng.set_state(rng["data"])
+            current = self.latent_rng.get_state()
             if rng["latent"].numel() == current.numel():
-                self.latent_generator.set_state(rng["latent"].to(current.device))
+                self.latent_rng.set_state(rng["latent"].to(current.device))
             else:  # saved on another device type (CPU Mersenne Twister vs CUDA Philox): a new stream
-                self.latent_generator.manual_seed(self._resume_seed() + 500)
+                self.latent_rng.manual_seed(self._resume_seed() + 500)
         else:  # more ranks than the checkpoint had: seed the new ones from the step
-            self.data_generator.manual_seed(self._resume_seed())
-            self.latent_generator.manual_seed(self._resume_seed() + 500)
+            self.data_rng.manual_seed(self._resume_seed())
+            self.latent_rng.manual_seed(self._resume_seed() + 500)
 
     def _resume_seed(self) -> int:
         """Seed of a stream that cannot continue from the checkpoint (new rank, other device)."""
@@ -183,8 +177,8 @@ class Trainer:
         local = {
             "torch_cpu": torch.get_rng_state(),
             "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "data": self.data_generator.get_state(),
-            "latent": self.latent_generator.get_state().cpu(),
+            "data": self.data_rng.get_state(),
+            "latent": self.latent_rng.get_state().cpu(),
         }
         return gather_objects(local, self.dist)
 
@@ -197,7 +191,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def _run_phase(self, phase: Phase, batch: Batch) -> None:
-        optimizer = self.system.optimizers[phase.optimizer]
+        optimizer = self.optimizers[phase.optimizer]
         scaler = self.scalers[phase.optimizer]
         owned = self._owned[phase.optimizer]
         for param in self._all_params:
@@ -206,7 +200,7 @@ class Trainer:
         self.ctx.scaler = scaler
         self.ctx.loss_divisor = self.config.train.accumulation
         for chunk in batch.chunks(self.config.train.accumulation):
-            self.system.objective.accumulate_gradients(phase.name, chunk, self.ctx)
+            phase.run(chunk, self.ctx)
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
@@ -225,19 +219,19 @@ class Trainer:
 
     def train_step(self) -> None:
         """One iteration: a global batch, every due phase, the EMA update."""
-        self.system.start_step(self.step)
+        self.objective.start_step(self.step)
         batch = next(self.batches)
-        for phase in self.system.phases:
-            if self.step % phase.interval == 0:
+        for phase in self.objective.phases:
+            if phase.due(self.step):
                 for _ in range(phase.repeats):
                     self._run_phase(phase, batch)
         # EMA ramp-up: a short run's average must not be dominated by the initial weights.
         if self.dist.enabled:  # rank 0's buffers everywhere, before the EMA copies them
-            for network in self.system.networks.values():
+            for network in self.model.networks.values():
                 broadcast_module(network, self.dist, buffers_only=True)
         beta = min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step))
-        for name, ema_network in self.system.ema.items():
-            update_ema(ema_network, self.system.networks[name], beta)
+        for name, ema_network in self.model.ema.items():
+            update_ema(ema_network, self.model.networks[name], beta)
         self.step += 1
         self.images_seen += self.config.train.batch_size
 
@@ -319,6 +313,6 @@ class PeriodicTasks:
         if trainer.rank != 0:
             return
         if train.sample_every and step % train.sample_every == 0:
-            self.artifacts.write_images(trainer.system, step, trainer.dataset)
+            self.artifacts.write_images(trainer.model, step, trainer.dataset)
         if train.metrics_every > 0 and step % train.metrics_every == 0:
-            self.artifacts.fast_metrics(trainer.system, trainer.dataset, step)
+            self.artifacts.fast_metrics(trainer.model, trainer.dataset, step)

@@ -10,8 +10,11 @@ from click.testing import CliRunner
 
 from infogan_kit.cli import cli
 from infogan_kit.models.latent import LatentSpec
-from infogan_kit.objectives.contrastive import alpha_at, gap_at, sample_pairs
-from infogan_kit.recipes import get_recipe
+from infogan_kit.objectives.contrastive import sample_pairs
+from infogan_kit.objectives.schedule import Schedule
+from infogan_kit.recipes import get_model
+
+from ..conftest import build_model
 
 
 @pytest.mark.parametrize("gap", [0.0, 0.3, 0.9, 1.9])
@@ -52,35 +55,37 @@ def test_far_pairs_are_uniform_on_the_allowed_set() -> None:
 
 
 def test_schedules() -> None:
-    assert alpha_at(0, 100, 2.0) == 0.0 and alpha_at(100, 100, 2.0) == 2.0
-    schedule = [[0, 0.0], [1000, 0.1], [5000, 0.2]]
-    assert [gap_at(s, schedule, 0.5) for s in (0, 999, 1000, 4999, 5000, 10**6)] == [0.0, 0.0, 0.1, 0.1, 0.2, 0.2]
-    assert gap_at(3, [], 0.25) == 0.25
+    alpha = Schedule.switch_on(100, 2.0)
+    assert alpha.at(0) == 0.0 and alpha.at(100) == 2.0
+    schedule = Schedule.piecewise(0.5, [[0, 0.0], [1000, 0.1], [5000, 0.2]])
+    assert [schedule.at(s) for s in (0, 999, 1000, 4999, 5000, 10**6)] == [0.0, 0.0, 0.1, 0.1, 0.2, 0.2]
+    assert Schedule.piecewise(0.25, []).at(3) == 0.25
 
 
 def test_h_reinitialized_when_schedule_changes() -> None:
-    config = get_recipe("infogan-cr").default_config("quick", "dsprites")
+    config = get_model("infogan-cr").default_config("quick", "dsprites")
     config.model.alpha_start = 5
     config.model.gap_schedule = [[8, 0.2]]
-    system = get_recipe("infogan-cr").build(config, (1, 64, 64), torch.device("cpu"))
-    h = system.networks["H"]
-    system.start_step(0)
+    model, parts = build_model("infogan-cr", config, training=True)
+    objective = parts.objective
+    h = model.networks["H"]
+    objective.start_step(0)
     before = {k: v.clone() for k, v in h.state_dict().items()}
     for step in range(1, 5):
-        system.start_step(step)
-    assert system.reinitializations == 0 and system.objective.alpha == 0.0
-    system.optimizers["H"].state[next(h.parameters())]["exp_avg"] = torch.ones(1)
-    system.start_step(5)  # alpha switches on
-    assert system.reinitializations == 1 and system.objective.alpha == 2.0
-    assert not system.optimizers["H"].state
+        objective.start_step(step)
+    assert objective.reinitializations == 0 and objective.alpha == 0.0
+    parts.optimizers["H"].state[next(h.parameters())]["exp_avg"] = torch.ones(1)
+    objective.start_step(5)  # alpha switches on
+    assert objective.reinitializations == 1 and objective.alpha == 2.0
+    assert not parts.optimizers["H"].state
     after = h.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith("original") or k.endswith("bias"))
-    system.start_step(6)
-    assert system.reinitializations == 1
-    system.start_step(8)  # gap changes
-    assert system.reinitializations == 2 and system.objective.gap == 0.2
-    restored = get_recipe("infogan-cr").build(config, (1, 64, 64), torch.device("cpu"))
-    restored.load_extra_state(system.extra_state())
+    objective.start_step(6)
+    assert objective.reinitializations == 1
+    objective.start_step(8)  # gap changes
+    assert objective.reinitializations == 2 and objective.gap == 0.2
+    restored = build_model("infogan-cr", config, training=True)[1].objective
+    restored.load_state_dict(objective.state_dict())
     restored.start_step(9)
     assert restored.reinitializations == 2  # no spurious re-init after a resume
 

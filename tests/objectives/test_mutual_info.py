@@ -7,6 +7,7 @@ import math
 import torch
 
 from infogan_kit.models.infogan_nets import Discriminator, Generator
+from infogan_kit.models.info_codes import InfoCodes
 from infogan_kit.models.latent import LatentSpec
 from infogan_kit.objectives.infogan import InfoGANObjective
 from infogan_kit.objectives.mutual_info import categorical_entropy, categorical_nll, gaussian_nll
@@ -42,7 +43,8 @@ def test_nll_gradient_pulls_mean_towards_code() -> None:
 def test_objective_mi_loss_with_a_perfect_q() -> None:
     spec = LatentSpec("cat4+cont2+noise3")
     generator, discriminator = Generator(spec.input_dim, (1, 64, 64)), Discriminator((1, 64, 64), spec.q_output_dim(False))
-    objective = InfoGANObjective(generator, discriminator, spec, lambda_cont=0.5, lambda_cat=2.0, learned_variance=False)
+    codes = InfoCodes(spec, lambda_cont=0.5, lambda_cat=2.0, learned_variance=False)
+    objective = InfoGANObjective(generator, discriminator, codes)
     latents = spec.sample(64, torch.Generator().manual_seed(0))
     perfect = torch.cat([torch.nn.functional.one_hot(latents.codes_cat[:, 0], 4).float() * 60, latents.codes_cont], 1)
     expected = 0.5 * (2 * 0.5 * math.log(2 * math.pi))  # lambda_cont * two codes at the minimum NLL; CE ~ 0

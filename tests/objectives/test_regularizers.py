@@ -15,7 +15,8 @@ from infogan_kit.objectives.regularizers.augment import (
     augment_translation,
 )
 from infogan_kit.objectives.regularizers.hessian import expected_hessian_penalty, hessian_penalty
-from infogan_kit.objectives.regularizers.lazy import RampWeight, lazy_adam_settings
+from infogan_kit.objectives.schedule import Schedule
+from infogan_kit.recipes.base import lazy_adam_settings
 from infogan_kit.objectives.regularizers.orojar import expected_orojar_penalty, orojar_penalty
 from infogan_kit.objectives.regularizers.path_length import PathLengthRegularizer, path_lengths
 from infogan_kit.objectives.regularizers.r1 import r1_penalty
@@ -158,9 +159,9 @@ def test_lazy_adam_settings_follow_the_interval_correction() -> None:
 
 
 def test_ramp_weight_starts_at_zero() -> None:
-    ramp = RampWeight(2.0, ramp_steps=100)
+    ramp = Schedule.ramp(2.0, 100)
     assert [ramp.at(s) for s in (0, 50, 100, 1000)] == [0.0, 1.0, 2.0, 2.0]
-    assert RampWeight(2.0).at(0) == 2.0 and not RampWeight(0.0, 10).enabled
+    assert Schedule.ramp(2.0, 0).at(0) == 2.0 and not Schedule.ramp(0.0, 10).enabled
 
 
 # ---------------------------------------------------------------------------------- augmentation

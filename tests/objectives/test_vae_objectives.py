@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from infogan_kit.models.vae_nets import gaussian_kl_per_latent
 from infogan_kit.objectives.factor_vae import FactorVAEObjective, discriminator_loss, discriminator_tc
 from infogan_kit.objectives.vae import (
     AnnealedVAEObjective,
@@ -18,16 +19,15 @@ from infogan_kit.objectives.vae import (
     DIPVAEIObjective,
 )
 from infogan_kit.objectives.vae_terms import (
-    annealed_capacity,
     bernoulli_reconstruction_loss,
     covariance_of_latents,
     covariance_of_means,
     dip_penalties,
-    gaussian_kl_per_latent,
     permute_dims,
     sample_latents,
     total_correlation,
 )
+from infogan_kit.objectives.schedule import Schedule
 from infogan_kit.training import stats
 from infogan_kit.training.context import Batch, PhaseContext
 
@@ -69,6 +69,12 @@ class RecordingDiscriminator(nn.Module):
 
 def make_ctx(seed: int = 0) -> PhaseContext:
     return PhaseContext("fp32", torch.device("cpu"), torch.Generator().manual_seed(seed), channels_last=False)
+
+
+def run_phase(objective, name: str, batch: Batch, ctx: PhaseContext) -> None:
+    """Run the declared phase ``name`` of ``objective`` (what the loop does for one micro-batch)."""
+    [phase] = [phase for phase in objective.phases if phase.name == name]
+    phase.run(batch, ctx)
 
 
 def make_batch(n: int) -> Batch:
@@ -131,7 +137,7 @@ def test_samples_follow_the_posterior() -> None:
 
 @pytest.mark.parametrize("step, expected", [(0, 0.0), (50_000, 12.5), (100_000, 25.0), (300_000, 25.0)])
 def test_annealed_capacity_schedule(step: int, expected: float) -> None:
-    assert annealed_capacity(25.0, step, 100_000) == pytest.approx(expected)
+    assert Schedule.ramp(25.0, 100_000).at(step) == pytest.approx(expected)
 
 
 def test_permutation_keeps_each_column_and_breaks_dependence() -> None:
@@ -194,7 +200,7 @@ def test_beta_vae_loss_and_reports() -> None:
     objective = BetaVAEObjective(encoder, ZeroLogitDecoder(), beta=4.0)
     kl_per_latent = gaussian_kl_per_latent(means, log_variances).mean(0)
     stats.reset()
-    objective.accumulate_gradients("VAE", make_batch(4), make_ctx())
+    run_phase(objective, "VAE", make_batch(4), make_ctx())
     logged = stats.collect()
     reconstruction = PIXELS * math.log(2)
     assert logged["Loss/VAE/reconstruction"] == pytest.approx(reconstruction, rel=1e-6)
@@ -204,12 +210,11 @@ def test_beta_vae_loss_and_reports() -> None:
     assert [logged["KL/z1"], logged["KL/z2"]] == pytest.approx(kl_per_latent.tolist(), rel=1e-5)
     assert encoder.means.grad is not None  # backward ran: d/dmu (4 KL) = 4 mu / n
     assert torch.allclose(encoder.means.grad, 4.0 * means / 4, atol=1e-4)
-    with pytest.raises(ValueError, match="no phase"):
-        objective.accumulate_gradients("D", make_batch(4), make_ctx())
+    assert [phase.name for phase in objective.phases] == ["VAE"]  # beta-VAE declares no other phase
 
 
 def test_annealed_vae_regularizer_follows_the_step() -> None:
-    objective = AnnealedVAEObjective(nn.Identity(), nn.Identity(), gamma=1000.0, c_max=25.0, iteration_threshold=100_000)
+    objective = AnnealedVAEObjective(nn.Identity(), nn.Identity(), gamma=1000.0, capacity=Schedule.ramp(25.0, 100_000))
     means, log_variances = _posterior()
     kl = torch.tensor(10.0)
     objective.start_step(0)
@@ -246,9 +251,9 @@ def test_factor_vae_discriminator_phase_reuses_the_vae_samples() -> None:
     ctx = make_ctx()
     objective.start_step(0)
     stats.reset()
-    objective.accumulate_gradients("VAE", make_batch(4), ctx)
+    run_phase(objective, "VAE", make_batch(4), ctx)
     vae_latents = discriminator.inputs[-1]
-    objective.accumulate_gradients("D", make_batch(4), ctx)
+    run_phase(objective, "D", make_batch(4), ctx)
     joint, permuted = discriminator.inputs[-2:]
     assert torch.equal(joint, vae_latents)
     for column in range(2):
@@ -257,7 +262,7 @@ def test_factor_vae_discriminator_phase_reuses_the_vae_samples() -> None:
     assert {"Loss/TC", "Loss/D", "D/accuracy", "Loss/VAE"} <= logged.keys()
     assert discriminator.linear.weight.grad is not None
     objective.start_step(1)  # a new step forgets unused samples: D then encodes afresh
-    objective.accumulate_gradients("VAE", make_batch(4), ctx)
+    run_phase(objective, "VAE", make_batch(4), ctx)
     objective.start_step(2)
-    objective.accumulate_gradients("D", make_batch(4), ctx)
+    run_phase(objective, "D", make_batch(4), ctx)
     assert not torch.equal(discriminator.inputs[-2], discriminator.inputs[-3])

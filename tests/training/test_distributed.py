@@ -19,8 +19,8 @@ def _worker(rank: int, world_size: int, port: int, out: str, result_dir: str) ->
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1"})
     torch.set_num_threads(1)
     run = train(tiny_config(model="infogan-cr", steps=6, batch_size=16), out=out, final_metrics=False)
-    weights = {f"{net}.{k}": v for net, module in run.system.networks.items() for k, v in module.state_dict().items()}
-    weights.update({f"ema.{net}.{k}": v for net, module in run.system.ema.items() for k, v in module.state_dict().items()})
+    weights = {f"{net}.{k}": v for net, module in run.model.networks.items() for k, v in module.state_dict().items()}
+    weights.update({f"ema.{net}.{k}": v for net, module in run.model.ema.items() for k, v in module.state_dict().items()})
     torch.save(weights, Path(result_dir) / f"rank{rank}.pt")
     (Path(result_dir) / f"rank{rank}.threads").write_text("\n".join(_native_thread_names()))
 

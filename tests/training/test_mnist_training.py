@@ -10,7 +10,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from infogan_kit.cli import cli
-from infogan_kit.recipes import get_recipe
+from infogan_kit.recipes import get_model
 from infogan_kit.run import load_run
 from infogan_kit.training.api import train
 
@@ -21,13 +21,13 @@ def test_mnist_architecture_trains_with_workers_and_reports_label_accuracy(tmp_p
     labels = np.arange(60) % 10
     write_split(tmp_path / "fashion", "train", labels, gz=True)
     write_split(tmp_path / "fashion", "t10k", labels[:20], gz=False)
-    config = get_recipe("infogan").default_config("quick", "fashion_mnist")
+    config = get_model("infogan").default_config("quick", "fashion_mnist")
     config.data.path = str(tmp_path / "fashion")
     config.data.num_workers = 2
     config.train.steps, config.train.batch_size, config.train.device = 3, 16, "cpu"
     config.train.time_budget_min, config.train.log_every, config.train.sample_every = None, 1, 0
     run = train(config, out=tmp_path / "run", final_metrics=False)
-    assert run.system.latent.text == "cat10+cont2+noise62"
+    assert run.model.codes.spec.text == "cat10+cont2+noise62"
     loaded = load_run(tmp_path / "run")
     assert loaded.represent(loaded.dataset.image_at(np.arange(5))).shape == (5, 3)
     assert [name for name, _ in loaded.traversal(columns=4)] == ["cat1", "c1", "c2"]

@@ -13,12 +13,12 @@ import torch
 from infogan_kit.cli import run as cli_run
 from infogan_kit.config import RunConfig
 from infogan_kit.errors import ConfigError
-from infogan_kit.recipes import get_recipe
+from infogan_kit.recipes import get_model
 from infogan_kit.run import load_run
 from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import load_checkpoint
 
-from ..conftest import tiny_config
+from ..conftest import build_model, tiny_config
 
 INJECTIONS = ["z-concat", "w-space", "per-layer"]
 
@@ -74,18 +74,18 @@ def test_train_checkpoint_and_exact_resume(tmp_path: Path, injection: str) -> No
 
 
 def test_phases_and_lazy_adam_correction() -> None:
-    recipe = get_recipe("stylegan-info")
+    recipe = get_model("stylegan-info")
     quick = recipe.default_config("quick", "dsprites")
-    system = recipe.build(quick, (1, 64, 64), torch.device("cpu"))
-    assert [(p.name, p.interval) for p in system.phases] == [("D", 1), ("Dreg", 16), ("G", 1)]  # no path length in quick
-    d_group, g_group = system.optimizers["D"].param_groups[0], system.optimizers["G"].param_groups[0]
+    _, parts = build_model("stylegan-info", quick, training=True)
+    assert [(p.name, p.interval) for p in parts.objective.phases] == [("D", 1), ("Dreg", 16), ("G", 1)]  # no path length in quick
+    d_group, g_group = parts.optimizers["D"].param_groups[0], parts.optimizers["G"].param_groups[0]
     assert math.isclose(d_group["lr"], 0.0025 * 16 / 17) and d_group["betas"] == (0.0, 0.99 ** (16 / 17))
     assert g_group["lr"] == 0.0025 and g_group["betas"] == (0.0, 0.99)
     paper = recipe.default_config("paper-64", "dsprites")
     paper.model.channel_base, paper.model.channel_max, paper.model.w_dim = 128, 8, 8
-    system = recipe.build(paper, (1, 64, 64), torch.device("cpu"))
-    assert [(p.name, p.interval) for p in system.phases] == [("D", 1), ("Dreg", 16), ("G", 1), ("Greg", 4)]
-    g_group = system.optimizers["G"].param_groups[0]
+    _, parts = build_model("stylegan-info", paper, training=True)
+    assert [(p.name, p.interval) for p in parts.objective.phases] == [("D", 1), ("Dreg", 16), ("G", 1), ("Greg", 4)]
+    g_group = parts.optimizers["G"].param_groups[0]
     assert math.isclose(g_group["lr"], 0.0025 * 0.8) and math.isclose(g_group["betas"][1], 0.99**0.8)
     assert paper.train.precision == quick.train.precision == "auto"
 
@@ -104,14 +104,16 @@ def test_regularization_phases_stay_eager_under_compile(tmp_path: Path, monkeypa
             return function(*inner_args, **inner_kwargs)
         return compiled
 
-    original = StyleGANInfoObjective.accumulate_gradients
-
-    def tracking(self, phase, batch, ctx):
-        current["phase"] = phase
-        return original(self, phase, batch, ctx)
+    def tracking(phase: str, handler):
+        def run(self, batch, ctx):
+            current["phase"] = phase
+            return handler(self, batch, ctx)
+        return run
 
     monkeypatch.setattr(torch, "compile", fake_compile)
-    monkeypatch.setattr(StyleGANInfoObjective, "accumulate_gradients", tracking)
+    handlers = {"D": "discriminator_phase", "Dreg": "r1_phase", "G": "generator_phase", "Greg": "generator_regularization_phase"}
+    for phase, name in handlers.items():
+        monkeypatch.setattr(StyleGANInfoObjective, name, tracking(phase, getattr(StyleGANInfoObjective, name)))
     config = stylegan_config(steps=2)
     config.train.compile = True
     train(config, out=tmp_path / "compiled", final_metrics=False)
@@ -131,11 +133,11 @@ def test_truncation_and_mixing_grid_and_traverse_command(tmp_path: Path) -> None
     config = stylegan_config(steps=1)
     config.model.truncation_psi = 0.0
     run = train(config, out=tmp_path / "run", final_metrics=False)
-    system = run.system
-    latents = system.latent.sample(2, torch.Generator().manual_seed(0))
+    system = run.model
+    latents = system.codes.sample(2, torch.Generator().manual_seed(0))
     latents.codes_cont[1] = latents.codes_cont[0]  # same codes, different noise
     ema_g = system.inference_network("G")
-    same = ema_g(system.latent.to_input(latents))
+    same = ema_g(system.codes.to_input(latents))
     assert torch.allclose(same[0], same[1], atol=1e-5)  # psi = 0: w is its average, only the codes matter
     rows = system.style_mixing_rows(3, torch.Generator().manual_seed(0))
     assert [label for label, _ in rows] == ["B", "A1", "A2", "A3", "A4"]

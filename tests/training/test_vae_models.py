@@ -14,13 +14,13 @@ from PIL import Image
 from infogan_kit.cli import cli
 from infogan_kit.config import ConfigError
 from infogan_kit.data import load_dataset
-from infogan_kit.recipes import get_recipe
+from infogan_kit.recipes import get_model
 from infogan_kit.recipes.vae import INACTIVE_KL
 from infogan_kit.run import load_run
 from infogan_kit.training.api import train
 from infogan_kit.training.checkpoint import load_checkpoint
 
-from ..conftest import tiny_config
+from ..conftest import build_model, tiny_config
 
 VAE_MODELS = ("beta-vae", "annealed-vae", "factor-vae", "beta-tcvae", "dip-vae-i", "dip-vae-ii")
 OWN_STATS = {
@@ -95,7 +95,7 @@ def test_resume_is_exact(model: str, tmp_path: Path) -> None:
 
 def test_ema_encoder_is_the_representation_when_ema_is_on(tmp_path: Path) -> None:
     run = train(tiny_config("beta-vae", steps=3, batch_size=8, ema_beta=0.5), out=tmp_path / "ema", final_metrics=False)
-    system = run.system
+    system = run.model
     assert set(system.ema) == {"encoder", "decoder"}
     images = _images()
     live_means = system.networks["encoder"](images)[0]
@@ -106,7 +106,7 @@ def test_ema_encoder_is_the_representation_when_ema_is_on(tmp_path: Path) -> Non
 
 
 def test_traversal_orders_latents_by_kl_and_marks_inactive_ones() -> None:
-    system = get_recipe("beta-vae").build(tiny_config("beta-vae"), (1, 64, 64), torch.device("cpu"))
+    system = build_model("beta-vae", tiny_config("beta-vae"))
     encoder = system.networks["encoder"]
     with torch.no_grad():
         encoder.means.weight.zero_()
@@ -126,18 +126,18 @@ def test_traversal_orders_latents_by_kl_and_marks_inactive_ones() -> None:
 
 
 def test_reconstructions_interleave_inputs_and_outputs() -> None:
-    system = get_recipe("dip-vae-i").build(tiny_config("dip-vae-i"), (1, 64, 64), torch.device("cpu"))
+    system = build_model("dip-vae-i", tiny_config("dip-vae-i"))
     dataset = load_dataset("dsprites")
     pairs = system.extra_images(dataset, torch.Generator().manual_seed(3))["Reconstructions"]
     assert pairs.shape == (64, 1, 64, 64)
-    inputs = dataset.sample(32, generator=system.data_generator(torch.Generator().manual_seed(3)))[0]
+    inputs = dataset.sample(32, generator=system.data_rng(torch.Generator().manual_seed(3)))[0]
     assert torch.equal(pairs[0::2], inputs)
     assert torch.allclose(pairs[1::2], system.decode(system.represent(inputs)))
 
 
 def test_presets_follow_disentanglement_lib() -> None:
     for model in VAE_MODELS:
-        recipe = get_recipe(model)
+        recipe = get_model(model)
         assert recipe.family == "vae" and recipe.config_class().name == model
         paper = recipe.default_config("paper", "dsprites")
         assert (paper.train.batch_size, paper.train.steps, paper.train.ema_beta) == (64, 300_000, 0.0)
@@ -145,21 +145,21 @@ def test_presets_follow_disentanglement_lib() -> None:
         assert paper.model.num_latents == 10
         quick = recipe.default_config("quick", "dsprites")
         assert quick.train.time_budget_min is not None and quick.optim.lr_g > paper.optim.lr_g
-    factor = get_recipe("factor-vae").default_config("paper", "dsprites")
+    factor = get_model("factor-vae").default_config("paper", "dsprites")
     assert (factor.optim.lr_d, factor.model.discriminator_beta1, factor.model.discriminator_beta2) == (1e-4, 0.5, 0.9)
-    annealed = get_recipe("annealed-vae").default_config("paper", "dsprites").model
+    annealed = get_model("annealed-vae").default_config("paper", "dsprites").model
     assert (annealed.gamma, annealed.iteration_threshold) == (1000.0, 100_000)
-    assert get_recipe("dip-vae-i").config_class().lambda_d_factor == 10.0
-    assert get_recipe("dip-vae-ii").config_class().lambda_d_factor == 1.0
+    assert get_model("dip-vae-i").config_class().lambda_d_factor == 10.0
+    assert get_model("dip-vae-ii").config_class().lambda_d_factor == 1.0
     with pytest.raises(ConfigError, match="unknown preset"):
-        get_recipe("beta-vae").default_config("huge", "dsprites")
+        get_model("beta-vae").default_config("huge", "dsprites")
 
 
 def test_factor_vae_discriminator_has_its_own_adam() -> None:
-    config = get_recipe("factor-vae").default_config("paper", "dsprites")
-    system = get_recipe("factor-vae").build(config, (3, 64, 64), torch.device("cpu"))
-    assert [(p.name, p.optimizer) for p in system.phases] == [("VAE", "VAE"), ("D", "D")]
-    group = system.optimizers["D"].param_groups[0]
+    config = get_model("factor-vae").default_config("paper", "dsprites")
+    system, parts = build_model("factor-vae", config, (3, 64, 64), training=True)
+    assert [(p.name, p.optimizer) for p in parts.objective.phases] == [("VAE", "VAE"), ("D", "D")]
+    group = parts.optimizers["D"].param_groups[0]
     assert (group["lr"], group["betas"]) == (1e-4, (0.5, 0.9))
     assert {id(p) for p in group["params"]} == {id(p) for p in system.networks["discriminator"].parameters()}
     assert system.generate(2, torch.Generator().manual_seed(0)).shape == (2, 3, 64, 64)  # channels follow the data
@@ -178,7 +178,7 @@ def test_cli_sets_model_fields_and_rejects_bad_values() -> None:
 
 def test_non_64x64_images_are_refused() -> None:
     with pytest.raises(ConfigError, match="64x64"):
-        get_recipe("beta-vae").build(tiny_config("beta-vae"), (1, 28, 28), torch.device("cpu"))
+        build_model("beta-vae", tiny_config("beta-vae"), (1, 28, 28))
 
 
 def test_factor_vae_trains_in_bf16_and_fp16(tmp_path: Path) -> None:

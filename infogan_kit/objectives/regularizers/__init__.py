@@ -4,18 +4,19 @@
 * :mod:`.orojar`: OroJaR, first-order orthogonal-Jacobian penalty;
 * :mod:`.path_length`: StyleGAN2 path-length regularization with its running mean;
 * :mod:`.r1`: R1 gradient penalty on reals;
-* :mod:`.lazy`: lazy-regularization Adam correction and weight ramps;
 * :mod:`.augment`: differentiable augmentation with an adaptive probability (ADA).
+
+Their weights follow :class:`~infogan_kit.objectives.schedule.Schedule` ramps; the lazy-phase
+Adam correction is :func:`~infogan_kit.recipes.base.lazy_adam_settings`.
 """
 
 from .augment import AdaptiveAugmentProbability, augment
 from .hessian import hessian_penalty
-from .lazy import RampWeight, lazy_adam_settings
 from .orojar import orojar_penalty
 from .path_length import PathLengthRegularizer, path_lengths
 from .r1 import r1_penalty
 
 __all__ = [
-    "AdaptiveAugmentProbability", "PathLengthRegularizer", "RampWeight", "augment", "hessian_penalty",
-    "lazy_adam_settings", "orojar_penalty", "path_lengths", "r1_penalty",
+    "AdaptiveAugmentProbability", "PathLengthRegularizer", "augment", "hessian_penalty", "orojar_penalty", "path_lengths",
+    "r1_penalty",
 ]

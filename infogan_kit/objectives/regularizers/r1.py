@@ -7,7 +7,7 @@ gradient is taken with respect to the images *in the [-1, 1] convention* (``x = 
 as in StyleGAN2, so published ``gamma`` values apply unchanged. The phase computing it needs a
 double backward (``create_graph=True``): it runs eagerly, in fp32, lazily every 16 steps with the
 loss multiplied by the interval, and the D optimizer's Adam settings are corrected for the extra
-updates (:func:`~infogan_kit.objectives.regularizers.lazy.lazy_adam_settings`).
+updates (:func:`~infogan_kit.recipes.base.lazy_adam_settings`).
 
 Analytic check (the tests): a linear ``D(x) = <a, x>`` has penalty ``||a||^2`` for every image.
 """
