@@ -64,6 +64,9 @@ class DataConfig:
     num_workers: int = 2
 
     def validate(self) -> None:
+        from .data import DATASETS
+
+        DATASETS.get(self.name)  # an unknown name lists the registered datasets
         if self.num_workers < 0:
             raise ConfigError("data.num_workers must be >= 0")
 

@@ -46,14 +46,11 @@ class Run:
         self._dataset = None
 
     @classmethod
-    def from_trainer(cls, trainer: Any) -> "Run":
-        """Wrap a finished Trainer (no reload from disk)."""
-        from .training.checkpoint import list_checkpoints
-
-        checkpoints = list_checkpoints(trainer.run_dir)
+    def from_trainer(cls, trainer: Any, checkpoint: Path | None = None) -> "Run":
+        """Wrap a finished Trainer (no reload from disk); ``checkpoint``: the one its last save wrote."""
         meta = {"step": trainer.step, "images_seen": trainer.images_seen, "wall_s": trainer.wall_s,
                 "model": trainer.config.model.name, "family": trainer.model.family}
-        run = cls(trainer.run_dir, checkpoints[-1] if checkpoints else None, trainer.config, meta, trainer.model)
+        run = cls(trainer.run_dir, checkpoint, trainer.config, meta, trainer.model)
         run._dataset = trainer.dataset
         return run
 

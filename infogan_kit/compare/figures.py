@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..files import atomic_write
 from .scores import GroupScores
 
 FAMILY_COLORS = {"gan": "#d95f02", "vae": "#1b9e77"}
@@ -73,9 +74,7 @@ def bar_chart(groups: Sequence[GroupScores], column: str, path: Path, protocol: 
     axes.legend(handles=handles, title="family", fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    return path
+    return _save_figure(figure, path)
 
 
 def traversal_panel(runs: Sequence[Any], labels: Sequence[str], path: Path, seed: int = 0, columns: int = 8) -> Path:
@@ -110,6 +109,10 @@ def traversal_panel(runs: Sequence[Any], labels: Sequence[str], path: Path, seed
         axis.set_ylim(tallest, 0)
         axis.axis("off")
     figure.tight_layout()
+    return _save_figure(figure, path)
+
+
+def _save_figure(figure: Any, path: Path) -> Path:
+    """Write ``figure`` as a PNG atomically (folder created); an unwritable file raises InfoganError."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    return path
+    return atomic_write(path, lambda temporary: figure.savefig(temporary, format="png"))

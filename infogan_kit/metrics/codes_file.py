@@ -13,8 +13,6 @@ A codes file is an ``.npz`` archive holding
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import MetricError
-from ..files import give_default_permissions
+from ..files import atomic_write
 
 CODES_KEYS = ("codes", "factors")
 """Arrays every codes file holds."""
@@ -49,27 +47,20 @@ class CodesFile:
 
 
 def write_npz_atomic(path: str | Path, **arrays: np.ndarray) -> Path:
-    """Write ``arrays`` as an ``.npz`` archive at ``path`` atomically.
+    """Write ``arrays`` as an ``.npz`` archive at ``path`` atomically (:func:`~infogan_kit.files.atomic_write`;
+    the parent folder is created).
 
-    The parent folder is created; the archive goes to a temporary file in the same folder,
-    which then replaces ``path`` (``os.replace``), so readers never see a partial file. On
-    failure the temporary file is removed and the exception propagates.
-
-    Returns:
-        ``path`` as a :class:`~pathlib.Path`.
+    Raises:
+        MetricError: the file cannot be written; no partial file is left.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
+
+    def write(temporary: str) -> None:
+        with open(temporary, "wb") as stream:
             np.savez(stream, **arrays)
-        give_default_permissions(temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+
+    return atomic_write(target, write, MetricError)
 
 
 def write_codes_file(
@@ -86,6 +77,9 @@ def write_codes_file(
 
     Returns:
         ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        MetricError: the file cannot be written (full disk, no permission); no partial file is left.
     """
     return write_npz_atomic(path, codes=np.asarray(codes), factors=np.asarray(factors),
                             factor_sizes=np.asarray(factor_sizes), dataset=np.asarray(dataset_name))

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import MetricError
-from ..files import give_default_permissions
+from ..files import atomic_write
 from ..versions import library_versions
 from .protocol import Protocol
 
@@ -107,25 +106,19 @@ def _describe(representation: Any) -> str:
 
 
 def write_json_atomic(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON to ``path`` atomically (temporary file + rename).
+    """Write ``data`` as indented JSON to ``path`` atomically (:func:`~infogan_kit.files.atomic_write`).
+
+    On any failure the previous file is left as it was and no temporary file remains.
 
     Raises:
-        MetricError: the folder does not exist or is not writable.
+        MetricError: the folder does not exist or the file cannot be written (full disk, no permission).
     """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise MetricError(f"cannot write {target}: folder {folder} does not exist")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(handle, "w") as stream:
+    def write(temporary: str) -> None:
+        with open(temporary, "w", encoding="utf-8") as stream:
             json.dump(data, stream, indent=2, allow_nan=False)
             stream.write("\n")
-        give_default_permissions(temporary)
-        os.replace(temporary, target)
-    except OSError as error:
-        raise MetricError(f"cannot write {target}: {error.strerror or error}") from None
-    return target
+
+    return atomic_write(path, write, MetricError)
 
 
 def read_metrics_file(path: str | Path) -> dict[str, Any]:
@@ -146,7 +139,15 @@ def read_metrics_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> dict[str, Any]:
+class MetricsMerge(dict):
+    """The content of ``metrics.json`` after a merge (a dict); ``stored`` says whether it was
+    written, ``reason`` why not (a shipped model, a read-only run directory)."""
+
+    stored: bool = True
+    reason: str | None = None
+
+
+def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> MetricsMerge:
     """Store ``result`` under its protocol in the metrics file at ``path`` (atomically).
 
     Results of other protocols already in the file are kept. A previous result of the same
@@ -154,17 +155,41 @@ def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> dict[st
     sample sizes and model step): the new metrics are added to it (replacing metrics of the
     same name), so scoring a few more metrics keeps the others. Otherwise it is replaced.
 
+    The read-merge-write happens under the file's short lock (:func:`infogan_kit.rundir.metrics_lock`),
+    so concurrent merges keep each other's entries. A shipped model's or read-only run
+    directory is never written: the merge is computed but not stored, and one
+    ``note: scores not stored: ...`` line goes to stderr.
+
     Args:
         path: the run's ``metrics.json``.
         result: a result object (needs a ``"protocol"`` key).
 
     Returns:
-        the whole file content after the merge, ``{protocol: result}``.
+        the whole file content after the merge, ``{protocol: result}``, with ``stored`` and ``reason``.
+
+    Raises:
+        MetricError: the file exists but is not a JSON object, or writing it failed (the previous
+            file is then unchanged).
     """
+    from ..rundir import NotWritable, metrics_lock
+
     protocol = result.get("protocol") if isinstance(result, dict) else None
     if not isinstance(protocol, str) or not protocol:
         raise MetricError("a result needs a 'protocol' name to be merged into a metrics file")
-    data = read_metrics_file(path)
+    try:
+        with metrics_lock(path):
+            merged = MetricsMerge(_merge(read_metrics_file(path), result))
+            write_json_atomic(path, dict(merged))
+    except NotWritable as why:
+        merged = MetricsMerge(_merge(read_metrics_file(path), result))
+        merged.stored, merged.reason = False, str(why)
+        print(f"note: scores not stored: {why}", file=sys.stderr, flush=True)
+    return merged
+
+
+def _merge(data: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a metrics file's content) with ``result`` merged in under its protocol."""
+    protocol = result["protocol"]
     previous = data.get(protocol)
     if isinstance(previous, dict) and same_evaluation(previous, result):
         merged = dict(result)
@@ -175,7 +200,6 @@ def merge_into_metrics_file(path: str | Path, result: dict[str, Any]) -> dict[st
         merged["config"]["sizes"] = {**previous.get("config", {}).get("sizes", {}), **result.get("config", {}).get("sizes", {})}
         result = merged
     data[protocol] = result
-    write_json_atomic(path, data)
     return data
 
 

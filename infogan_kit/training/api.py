@@ -13,7 +13,6 @@ Run directory (default ``checkpoints/<model>-<dataset>-<YYYYmmdd-HHMMSS>/``)::
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,10 @@ from typing import Any
 from ..config import RunConfig, config_to_dict, validate_config
 from ..devices import cuda_requested
 from ..errors import ConfigError
+from ..files import atomic_write_text
 from .artifacts import RunArtifacts
 from . import distributed
+from ..rundir import lock_for_training
 from .checkpoint import load_checkpoint
 from .logger import RunLogger
 from .loop import PeriodicTasks, Trainer
@@ -77,9 +78,7 @@ def prepare_run_dir(out: str | Path | None, config: RunConfig, resume: bool) -> 
 
 
 def _write_config(run_dir: Path, config: RunConfig) -> None:
-    temp = run_dir / ".config.json.tmp"
-    temp.write_text(json.dumps(config_to_dict(config), indent=2) + "\n")
-    os.replace(temp, run_dir / "config.json")
+    atomic_write_text(run_dir / "config.json", json.dumps(config_to_dict(config), indent=2) + "\n", ConfigError)
 
 
 def train(config: RunConfig | None = None, out: str | Path | None = None, resume: str | Path | None = None,
@@ -107,6 +106,7 @@ def train(config: RunConfig | None = None, out: str | Path | None = None, resume
     context = distributed.from_environment()
     state = None
     if resume is not None:
+        lock = lock_for_training(resume, context)  # one writer per run directory (rank 0 holds it)
         state = resume_state if resume_state is not None else load_checkpoint(resume)
         saved = config_from_dict(state["config"])
         config = config if config is not None else saved
@@ -126,6 +126,7 @@ def train(config: RunConfig | None = None, out: str | Path | None = None, resume
         error, run_dir = distributed.broadcast_object((error, run_dir), context)
         if error:
             raise ConfigError(error)
+        lock = lock_for_training(run_dir, context)
     trainer = Trainer(config, run_dir, resume_state=state, distributed=context)
     if context.is_main:
         _write_config(run_dir, config)
@@ -143,7 +144,8 @@ def train(config: RunConfig | None = None, out: str | Path | None = None, resume
     finally:
         logger.close()
         distributed.shutdown()
-    run = Run.from_trainer(trainer)
+        lock.release()
+    run = Run.from_trainer(trainer, checkpoint)
     run.stop_reason = reason
     return run
 

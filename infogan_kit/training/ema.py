@@ -7,14 +7,17 @@ from torch import nn
 
 
 @torch.no_grad()
-def update_ema(ema_network: nn.Module, network: nn.Module, beta: float) -> None:
+def update_ema(ema_network: nn.Module, network: nn.Module, beta: float, apply: torch.Tensor | None = None) -> None:
     """``ema = beta * ema + (1 - beta) * live`` for parameters; buffers are copied.
 
     Buffers (BatchNorm statistics, spectral-norm vectors) are copied from the live network.
+    ``apply`` (a 0-dim bool tensor): when false the parameters' update weight is 0, so the EMA
+    stays bit-equal (a skipped step), without a host synchronization.
     """
     ema_params = [p for p in ema_network.parameters()]
     live_params = [p.detach() for p in network.parameters()]
     if ema_params:
-        torch._foreach_lerp_(ema_params, live_params, 1.0 - beta)
+        weight = 1.0 - beta if apply is None else apply.to(ema_params[0].dtype) * (1.0 - beta)
+        torch._foreach_lerp_(ema_params, live_params, weight)
     for ema_buffer, buffer in zip(ema_network.buffers(), network.buffers()):
         ema_buffer.copy_(buffer)

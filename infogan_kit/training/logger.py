@@ -3,12 +3,16 @@
 ``stats.jsonl`` holds one JSON object per log step: ``step``, ``images``, ``wall_s`` and every
 scalar reported since the previous log step (names like ``Loss/Q/continuous``).
 A terminal gets a tqdm bar with ETA and img/s; anything else gets plain periodic lines.
+
+A resume from step ``T`` first drops what a crash left past ``T``: ``stats.jsonl`` keeps its
+whole lines with steps ``<= T`` (strictly increasing), and TensorBoard purges events after ``T``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +34,8 @@ class RunLogger:
             return
         from torch.utils.tensorboard import SummaryWriter
 
-        self._writer = SummaryWriter(log_dir=str(run_dir), purge_step=start_step if start_step else None)
+        self._writer = SummaryWriter(log_dir=str(run_dir), purge_step=start_step + 1 if start_step else None)
+        truncate_stats(run_dir / "stats.jsonl", start_step)
         self._jsonl = open(run_dir / "stats.jsonl", "a", encoding="utf-8")
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -94,3 +99,26 @@ class RunLogger:
             self._writer.close()
         if self._jsonl is not None:
             self._jsonl.close()
+
+
+def truncate_stats(path: Path, last_step: int) -> None:
+    """Keep only the whole lines of ``stats.jsonl`` with steps ``<= last_step`` that continue a
+    strictly increasing sequence (rewritten atomically, only when something must go)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
+    except FileNotFoundError:
+        return
+    kept, previous = [], -1
+    for line in lines[:-1]:  # the last piece has no newline: empty, or a line cut by a crash
+        try:
+            step = json.loads(line)["step"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if isinstance(step, int) and previous < step <= last_step:
+            kept.append(line)
+            previous = step
+    if len(kept) == len(lines) - 1 and lines[-1] == "":
+        return
+    temporary = Path(path).with_name(f".{Path(path).name}.tmp")
+    temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    os.replace(temporary, path)

@@ -5,7 +5,8 @@ It knows nothing about a specific model: the registered
 objective, and the objective owns every forward and backward pass. Per step the loop applies
 the objective's schedules (``start_step``), draws one global batch, runs each due phase's handler
 (freezing every parameter its optimizer does not own), steps the optimizer through its GradScaler
-(which skips non-finite steps on the device), updates the EMA copies, and every N steps reads
+(which skips non-finite steps on the device; :mod:`~infogan_kit.training.skip` restores the
+buffers and freezes the EMA of a skipped step), updates the EMA copies, and every N steps reads
 the scalars.
 """
 
@@ -35,6 +36,7 @@ from .data import make_batches
 from .distributed import DistributedContext, any_rank, average_gradients, broadcast_module, gather_objects
 from .ema import update_ema
 from .logger import RunLogger
+from .skip import BufferGuard
 
 
 class TrainingStopped(InfoganError):
@@ -95,6 +97,8 @@ class Trainer:
         self._stop_signal: int | None = None
         self._owned = {name: {id(p) for group in opt.param_groups for p in group["params"]} for name, opt in self.optimizers.items()}
         self._all_params = [p for net in self.model.networks.values() for p in net.parameters()]
+        self.buffer_guard = BufferGuard(list(self.model.networks.values()))
+        self._all_finite = torch.ones((), dtype=torch.bool, device=self.device)
         if resume_state is not None:
             self.load_state(resume_state)
         if train.batch_size % self.world_size:
@@ -190,25 +194,28 @@ class Trainer:
         return save_checkpoint(state, self.run_dir, self.step, self.config.train.keep_checkpoints)
 
     # ------------------------------------------------------------------ one step
-    def _run_phase(self, phase: Phase, batch: Batch) -> None:
+    def _run_phase(self, phase: Phase, batch: Batch) -> torch.Tensor | None:
+        """One update of ``phase``; returns whether its gradients were finite (None: it had none)."""
         optimizer = self.optimizers[phase.optimizer]
         scaler = self.scalers[phase.optimizer]
         owned = self._owned[phase.optimizer]
         for param in self._all_params:
             param.requires_grad_(id(param) in owned)
         optimizer.zero_grad(set_to_none=True)
+        self.buffer_guard.snapshot()
         self.ctx.scaler = scaler
         self.ctx.loss_divisor = self.config.train.accumulation
         for chunk in batch.chunks(self.config.train.accumulation):
             phase.run(chunk, self.ctx)
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
-            return  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
+            return None  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
         average_gradients(grads, self.dist)
         scaler.unscale_(optimizer)
         grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
         finite = torch.isfinite(grad_norm)
+        self.buffer_guard.restore_unless(finite)
         self.skipped_total += (~finite).long()
         self.skipped_consecutive.copy_(torch.where(finite, torch.zeros_like(self.skipped_consecutive), self.skipped_consecutive + 1))
         scaler.step(optimizer)
@@ -216,22 +223,25 @@ class Trainer:
             scaler.update()
         else:
             scaler.update(new_scale=1.0)
+        return finite
 
     def train_step(self) -> None:
-        """One iteration: a global batch, every due phase, the EMA update."""
+        """One iteration: a global batch, every due phase, the EMA update (frozen if a phase was skipped)."""
         self.objective.start_step(self.step)
         batch = next(self.batches)
+        step_finite = self._all_finite
         for phase in self.objective.phases:
             if phase.due(self.step):
                 for _ in range(phase.repeats):
-                    self._run_phase(phase, batch)
+                    finite = self._run_phase(phase, batch)
+                    step_finite = step_finite if finite is None else step_finite & finite
         # EMA ramp-up: a short run's average must not be dominated by the initial weights.
         if self.dist.enabled:  # rank 0's buffers everywhere, before the EMA copies them
             for network in self.model.networks.values():
                 broadcast_module(network, self.dist, buffers_only=True)
         beta = min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step))
         for name, ema_network in self.model.ema.items():
-            update_ema(ema_network, self.model.networks[name], beta)
+            update_ema(ema_network, self.model.networks[name], beta, apply=step_finite)
         self.step += 1
         self.images_seen += self.config.train.batch_size
 

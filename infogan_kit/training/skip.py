@@ -1,0 +1,35 @@
+"""Skipping a non-finite step without a trace: buffers restored, optimizer untouched, EMA frozen.
+
+A step whose gradients are not finite (a NaN/Inf in a batch, a loss or a gradient) must leave the
+run as it was. The optimizer side is the fused Adam kernel's: it reads the GradScaler's
+``found_inf`` and neither moves the parameters and moments nor counts the step. What a forward
+pass changes by itself is restored here: :class:`BufferGuard` snapshots every buffer of the
+networks (batch-norm statistics, spectral-norm vectors) before a phase and puts the snapshot back,
+on the device and without a host synchronization, when the phase turns out non-finite. The EMA
+update of a step with a skipped phase is multiplied by zero (:func:`~infogan_kit.training.ema.update_ema`'s
+``apply``). Exception, by design: in fp16 the GradScaler halves its scale on a skipped step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class BufferGuard:
+    """Every buffer of ``networks``, snapshotted per phase and restored where a phase is not finite."""
+
+    def __init__(self, networks: list[nn.Module]) -> None:
+        self.buffers = [buffer for network in networks for buffer in network.buffers()]
+        self._snapshot: list[torch.Tensor] = []
+
+    def snapshot(self) -> None:
+        """Remember the buffers' values (before a phase's forward passes)."""
+        self._snapshot = [buffer.clone() for buffer in self.buffers]
+
+    @torch.no_grad()
+    def restore_unless(self, finite: torch.Tensor) -> None:
+        """Put the snapshot back unless ``finite`` (a 0-dim bool tensor on the buffers' device)."""
+        for buffer, saved in zip(self.buffers, self._snapshot):
+            buffer.copy_(torch.where(finite, buffer, saved))
+        self._snapshot = []
