@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate:evaluate",
     "compare": "compare:compare",
     "select": "select:select",
+    "explore": "explore:explore",
 }
 
 

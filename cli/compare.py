@@ -15,10 +15,6 @@ import click
 from infogan_kit.cli.options import check_metrics, check_protocol
 
 
-
-
-
-
 @click.command("compare")
 @click.argument("runs", nargs=-1, required=True, metavar="RUN...")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -31,14 +27,16 @@ from infogan_kit.cli.options import check_metrics, check_protocol
 @click.option("--seed", type=int, default=0, show_default=True, help="Evaluation seed; also the seed of every traversal.")
 @click.option("--data-path", default=None, help="Override the runs' recorded dataset file.")
 @click.option("--device", default=None, help="auto, cpu or cuda.")
+@click.option("--explorer/--no-explorer", default=True, show_default=True,
+              help="Also write explorer.html (infogan explore of the runs) and link it from report.html.")
 @click.pass_context
 def compare(ctx: click.Context, runs: tuple[str, ...], out: Path | None, protocol: str | None, names: str,
-            seed: int, data_path: str | None, device: str | None) -> None:
+            seed: int, data_path: str | None, device: str | None, explorer: bool = True) -> None:
     """Compare trained RUNs (directories or checkpoints) under one metric protocol.
 
     Prints a table (model, family, steps, wall time, every metric; runs of one model with
     different seeds as mean +- std) and writes report.md, report.html, scores.csv,
-    scores.json, a bar chart per metric and a traversal panel into --out.
+    scores.json, a bar chart per metric, a traversal panel and explorer.html into --out.
     """
     if len(set(runs)) != len(runs):
         ctx.fail("each RUN may be given only once")
@@ -46,7 +44,10 @@ def compare(ctx: click.Context, runs: tuple[str, ...], out: Path | None, protoco
 
     comparison = compare_runs(runs, protocol=protocol, names=names, seed=seed, device=device, data_path=data_path)
     click.echo(format_text_table(comparison))
+    notes_before = len(comparison.notes)
     for note in comparison.notes:
         click.echo(f"note: {note}")
-    files = write_report(comparison, out)
+    files = write_report(comparison, out, explorer=explorer)
+    for note in comparison.notes[notes_before:]:
+        click.echo(f"note: {note}")
     click.echo(f"\nreport written to {files['report.html'].parent} ({', '.join(sorted(files))})")

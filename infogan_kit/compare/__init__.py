@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InfoganError
+from ..files import atomic_write_text
 from ..metrics import get_protocol, read_metrics_file, write_json_atomic
 from ..metrics.results import NOT_COMPARABLE_NOTE
 from ..versions import library_versions
 from .figures import bar_chart, safe_name, traversal_panel
-from .report import format_text_table, html_report, markdown_report, scores_json, write_csv
+from .report import EXPLORER_FILE, format_text_table, html_report, markdown_report, scores_json, write_csv
 from .scores import (
     Comparison,
     GroupScores,
@@ -134,17 +135,25 @@ def default_out_dir(root: str | Path = "checkpoints") -> Path:
     return candidate
 
 
-def write_report(comparison: Comparison, out: str | Path | None = None, traversal_columns: int = 8) -> dict[str, Path]:
+def write_report(comparison: Comparison, out: str | Path | None = None, traversal_columns: int = 8,
+                 explorer: bool = True) -> dict[str, Path]:
     """Write every file of a comparison into ``out`` (created; default :func:`default_out_dir`).
+
+    With ``explorer``, ``explorer.html`` (:func:`infogan_kit.viz.explorer.write_explorer` of the
+    compared runs) is written too and linked from both reports; runs that cannot be explored
+    together (e.g. of different datasets) get a note in ``comparison.notes`` instead.
 
     Returns:
         ``{"report.md": path, "scores.csv": ..., "scores.json": ..., "report.html": ...,
-        "bars-<metric>.png": ..., "traversals.png": ...}``.
+        "bars-<metric>.png": ..., "traversals.png": ..., "explorer.html": ...}``.
     """
     folder = Path(out) if out is not None else default_out_dir()
     if folder.exists() and not folder.is_dir():
         raise InfoganError(f"--out {folder} exists and is not a directory")
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InfoganError(f"cannot create --out {folder}: {error.strerror or error}") from None
     figures: dict[str, Path] = {}
     for column in comparison.headline:
         figures[column] = bar_chart(comparison.groups, column, folder / f"bars-{safe_name(column)}.png", comparison.protocol.name)
@@ -153,12 +162,25 @@ def write_report(comparison: Comparison, out: str | Path | None = None, traversa
         folder / "traversals.png", seed=comparison.seed, columns=traversal_columns,
     )
     files = {path.name: path for path in figures.values()}
+    explorer_name = _write_explorer(comparison, folder, files) if explorer else None
     files["scores.csv"] = write_csv(comparison, folder / "scores.csv")
     files["scores.json"] = write_json_atomic(folder / "scores.json", scores_json(comparison))
-    (folder / "report.md").write_text(markdown_report(comparison, figures), encoding="utf-8")
-    (folder / "report.html").write_text(html_report(comparison, figures), encoding="utf-8")
-    files["report.md"], files["report.html"] = folder / "report.md", folder / "report.html"
+    files["report.md"] = atomic_write_text(folder / "report.md", markdown_report(comparison, figures, explorer_name))
+    files["report.html"] = atomic_write_text(folder / "report.html", html_report(comparison, figures, explorer_name))
     return files
+
+
+def _write_explorer(comparison: Comparison, folder: Path, files: dict[str, Path]) -> str | None:
+    """``explorer.html`` of the compared runs into ``folder`` (added to ``files``); its name, or None with a note."""
+    from ..viz.explorer import ExplorerError, write_explorer
+
+    try:
+        files[EXPLORER_FILE] = write_explorer([entry.run for entry in comparison.runs], folder / EXPLORER_FILE,
+                                              seed=comparison.seed)
+    except ExplorerError as error:
+        comparison.notes.append(f"no explorer page: {error}")
+        return None
+    return EXPLORER_FILE
 
 
 __all__ = [

@@ -5,11 +5,23 @@ from __future__ import annotations
 import base64
 import csv
 import html
+import io
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..files import atomic_write_text
 from .figures import family_sorted
 from .scores import Comparison
+
+EXPLORER_FILE = "explorer.html"
+"""The explorer page ``write_report`` puts next to ``report.html`` (:mod:`infogan_kit.viz.explorer`)."""
+
+EXPLORER_TEXT = "a slider per code of every run, paired by the factor each code matches best, with the MI/H heatmap."
+
+
+def explorer_section(name: str = EXPLORER_FILE) -> str:
+    """The report's link to the explorer page (a relative link: the two files stay side by side)."""
+    return f'<h2>Explorer</h2><p id="explorer"><a href="{html.escape(name)}">Open the code explorer</a>: {EXPLORER_TEXT}</p>'
 
 
 def protocol_statement(comparison: Comparison) -> str:
@@ -86,13 +98,16 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> lis
     return lines + ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
 
 
-def markdown_report(comparison: Comparison, figures: dict[str, Path]) -> str:
-    """``report.md``: protocol, group table, runs, every value, figures (relative links), notes, versions."""
+def markdown_report(comparison: Comparison, figures: dict[str, Path], explorer: str | None = None) -> str:
+    """``report.md``: protocol, group table, runs, every value, the explorer link (``explorer``: its
+    file name, when written), figures (relative links), notes, versions."""
     lines = [f"# Comparison of {len(comparison.runs)} runs", "", f"Created {comparison.created}; seed {comparison.seed}.", "",
              f"**{protocol_statement(comparison)}**", "", "## Scores (mean ± std over seeds)", ""]
     lines += _markdown_table(*table_rows(comparison, comparison.headline))
     lines += ["", "## Runs", ""] + _markdown_table(*run_rows(comparison))
     lines += ["", "## Every value", ""] + _markdown_table(*table_rows(comparison, comparison.columns))
+    if explorer:
+        lines += ["", "## Explorer", "", f"[Open the code explorer]({explorer}): {EXPLORER_TEXT}"]
     lines += ["", "## Figures", ""] + [f"![{title}]({path.name})" for title, path in figures.items()]
     lines += ["", "## Notes", ""] + [f"- {note}" for note in comparison.notes or ["none"]]
     lines += ["", "## Versions", ""] + [f"- {name}: {version}" for name, version in comparison.versions.items()]
@@ -100,18 +115,18 @@ def markdown_report(comparison: Comparison, figures: dict[str, Path]) -> str:
 
 
 def write_csv(comparison: Comparison, path: Path) -> Path:
-    """``scores.csv``: one row per run (run facts, group label, every ``metric.key`` column)."""
+    """``scores.csv`` (atomically): one row per run (run facts, group label, every ``metric.key`` column)."""
     labels = {id(run): group.label for group in comparison.groups for run in group.runs}
     facts = ["run", "label", "group", "model", "family", "seed", "step", "images_seen", "wall_s", "source", "protocol"]
-    with open(path, "w", newline="", encoding="utf-8") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(facts + comparison.columns)
-        for run in comparison.runs:
-            values = run.values()
-            writer.writerow([str(run.run.run_dir), run.label, labels[id(run)], run.model, run.family, run.seed, run.step,
-                             run.images_seen, f"{run.wall_s:.3f}", run.source, comparison.protocol.name]
-                            + ["" if values.get(c) is None else repr(values[c]) for c in comparison.columns])
-    return path
+    stream = io.StringIO(newline="")
+    writer = csv.writer(stream)
+    writer.writerow(facts + comparison.columns)
+    for run in comparison.runs:
+        values = run.values()
+        writer.writerow([str(run.run.run_dir), run.label, labels[id(run)], run.model, run.family, run.seed, run.step,
+                         run.images_seen, f"{run.wall_s:.3f}", run.source, comparison.protocol.name]
+                        + ["" if values.get(c) is None else repr(values[c]) for c in comparison.columns])
+    return atomic_write_text(path, stream.getvalue())
 
 
 def scores_json(comparison: Comparison) -> dict[str, Any]:
@@ -148,9 +163,10 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
-    """``report.html``: every table, figure (inlined as base64 PNG data URIs), note and version,
-    in one file that needs nothing else to open."""
+def html_report(comparison: Comparison, figures: dict[str, Path], explorer: str | None = None) -> str:
+    """``report.html``: every table, the explorer link (``explorer``: its file name, when written),
+    every figure (inlined as base64 PNG data URIs), note and version, in one file that needs
+    nothing else to open."""
     statement_class = "ok" if comparison.protocol.comparable else "warning"
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
@@ -162,8 +178,10 @@ def html_report(comparison: Comparison, figures: dict[str, Path]) -> str:
         "<h2>Scores (mean ± std over seeds)</h2>", _html_table(*table_rows(comparison, comparison.headline), "scores"),
         "<h2>Runs</h2>", _html_table(*run_rows(comparison), "runs"),
         "<h2>Every value</h2>", _html_table(*table_rows(comparison, comparison.columns), "values"),
-        "<h2>Figures</h2>",
     ]
+    if explorer:
+        parts.append(explorer_section(explorer))
+    parts.append("<h2>Figures</h2>")
     for title, path in figures.items():
         parts.append(f'<figure><img alt="{html.escape(title)}" src="{_data_uri(path)}"><figcaption>{html.escape(title)}</figcaption></figure>')
     parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in comparison.notes or ["none"]) + "</ul>")
