@@ -97,3 +97,41 @@ def test_real_read_only_directory(read_only_dir: Path) -> None:
     lines = done.stdout.splitlines()
     assert len(lines) == 2 and all(line.startswith("Error: cannot write") for line in lines), done.stdout
     assert snapshot(read_only_dir) == before
+
+
+WRITERS = {
+    "codes file": lambda run, out: ["evaluate", str(run), "--protocol", "fast", "--metrics", "mig",
+                                    "--save-codes", str(out / "target"), "--codes-size", "64"],
+    "compare report": lambda run, out: ["compare", str(run), "--protocol", "fast", "--metrics", "mig", "--no-explorer",
+                                        "--out", str(out)],
+    "explorer page": lambda run, out: ["explore", str(run), "-o", str(out / "target"), "--bases", "1", "--columns", "3",
+                                       "--mi-samples", "100"],
+}
+
+
+@pytest.mark.parametrize("writer", sorted(WRITERS))
+def test_full_disk_under_every_writer(writer: str, tiny_run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A codes file, a compare report and an explorer page that cannot be written (the disk fills
+    at the rename): one Error: line, the previous file intact, no partial or temporary file."""
+    import shutil
+
+    from infogan_kit import files
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run_dir, run)
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / ("report.html" if writer == "compare report" else "target")
+    target.write_text("old")
+    args = WRITERS[writer](run, out)
+
+    def full_disk(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full_disk)
+    assert cli(args) == 1
+    errors = error_lines(capsys.readouterr().err)
+    assert len(errors) == 1 and "No space left" in errors[0], errors
+    assert target.read_text() == "old"
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
