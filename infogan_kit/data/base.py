@@ -54,9 +54,11 @@ def grid_factors(index: torch.Tensor, factor_sizes: Sequence[int]) -> torch.Tens
 
 
 def sample_grid_factors(num_samples: int, factor_sizes: Sequence[int], generator: torch.Generator | None = None) -> torch.Tensor:
-    """Draw ``num_samples`` factor tuples uniformly from the grid -> LongTensor ``[num_samples, K]`` (CPU)."""
-    sizes = torch.tensor(tuple(factor_sizes), dtype=torch.float64)
-    uniform = torch.rand(num_samples, len(sizes), generator=generator, dtype=torch.float64)
+    """Draw ``num_samples`` factor tuples uniformly from the grid -> LongTensor ``[num_samples, K]`` on the
+    generator's device (CPU without one): a training step on a GPU draws its factors there."""
+    device = generator.device if generator is not None else torch.device("cpu")
+    sizes = torch.tensor(tuple(factor_sizes), dtype=torch.float64, device=device)
+    uniform = torch.rand(num_samples, len(sizes), generator=generator, dtype=torch.float64, device=device)
     factors = (uniform * sizes).long()
     # rand() < 1 always, but guard against rounding in the float64 product.
     return torch.minimum(factors, sizes.long() - 1)
@@ -225,7 +227,7 @@ class FactorDataset:
         """
         factors = self.sample_factors(n, generator)
         target = torch.device(device) if device is not None else torch.device("cpu")
-        images = self.images(factors, device=target, generator=generator)
+        images = self._render(factors, target, generator)  # drawn inside the grid: no check (and no host sync)
         return images, factors.to(target)
 
     def batches(

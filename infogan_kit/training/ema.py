@@ -16,8 +16,13 @@ def update_ema(ema_network: nn.Module, network: nn.Module, beta: float, apply: t
     """
     ema_params = [p for p in ema_network.parameters()]
     live_params = [p.detach() for p in network.parameters()]
-    if ema_params:
-        weight = 1.0 - beta if apply is None else apply.to(ema_params[0].dtype) * (1.0 - beta)
-        torch._foreach_lerp_(ema_params, live_params, weight)
-    for ema_buffer, buffer in zip(ema_network.buffers(), network.buffers()):
-        ema_buffer.copy_(buffer)
+    if ema_params and apply is None:
+        torch._foreach_lerp_(ema_params, live_params, 1.0 - beta)
+    elif ema_params:  # ema += (live - ema) * weight with a device-side weight (a Tensor lerp weight would sync)
+        weight = apply.to(ema_params[0].dtype) * (1.0 - beta)
+        steps = torch._foreach_sub(live_params, ema_params)
+        torch._foreach_mul_(steps, weight)
+        torch._foreach_add_(ema_params, steps)
+    ema_buffers, buffers = list(ema_network.buffers()), list(network.buffers())
+    if ema_buffers:
+        torch._foreach_copy_(ema_buffers, buffers)

@@ -86,7 +86,9 @@ class Trainer:
             for network in self.model.networks.values():
                 network.compile()
         self.scalers = {name: make_scaler(self.precision, self.device) for name in self.optimizers}
-        self.data_rng = torch.Generator().manual_seed(train.seed * 1000 + self.rank)
+        # procedural data is drawn and rendered on the training device, by a generator there
+        data_device = self.device if getattr(self.dataset, "variant", "") == "procedural" else torch.device("cpu")
+        self.data_rng = torch.Generator(data_device).manual_seed(train.seed * 1000 + self.rank)
         self.latent_rng = torch.Generator(self.device).manual_seed(train.seed * 1000 + 500 + self.rank)
         self.ctx = PhaseContext(self.precision, self.device, self.latent_rng, train.channels_last)
         self.step = 0
@@ -162,15 +164,21 @@ class Trainer:
             torch.set_rng_state(rng["torch_cpu"])
             if rng.get("torch_cuda") and torch.cuda.is_available():
                 torch.cuda.set_rng_state_all(rng["torch_cuda"])
-            self.data_rng.set_state(rng["data"])
-            current = self.latent_rng.get_state()
-            if rng["latent"].numel() == current.numel():
-                self.latent_rng.set_state(rng["latent"].to(current.device))
-            else:  # saved on another device type (CPU Mersenne Twister vs CUDA Philox): a new stream
-                self.latent_rng.manual_seed(self._resume_seed() + 500)
+            self._restore_stream(self.data_rng, rng["data"], self._resume_seed())
+            self._restore_stream(self.latent_rng, rng["latent"], self._resume_seed() + 500)
         else:  # more ranks than the checkpoint had: seed the new ones from the step
             self.data_rng.manual_seed(self._resume_seed())
             self.latent_rng.manual_seed(self._resume_seed() + 500)
+
+    @staticmethod
+    def _restore_stream(rng: torch.Generator, saved: torch.Tensor, fallback_seed: int) -> None:
+        """Continue ``rng`` from ``saved``; a state of another device type (CPU Mersenne Twister vs
+        CUDA Philox) cannot enter it, so it then starts a new stream from ``fallback_seed``."""
+        current = rng.get_state()
+        if saved.numel() == current.numel():
+            rng.set_state(saved.to(current.device))
+        else:
+            rng.manual_seed(fallback_seed)
 
     def _resume_seed(self) -> int:
         """Seed of a stream that cannot continue from the checkpoint (new rank, other device)."""
@@ -181,7 +189,7 @@ class Trainer:
         local = {
             "torch_cpu": torch.get_rng_state(),
             "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-            "data": self.data_rng.get_state(),
+            "data": self.data_rng.get_state().cpu(),
             "latent": self.latent_rng.get_state().cpu(),
         }
         return gather_objects(local, self.dist)

@@ -17,19 +17,26 @@ from torch import nn
 
 
 class BufferGuard:
-    """Every buffer of ``networks``, snapshotted per phase and restored where a phase is not finite."""
+    """Every buffer of ``networks``, snapshotted per phase and restored where a phase is not finite.
+
+    A snapshot is one foreach copy; a restore is a ``where`` per buffer and one foreach copy.
+    (One flat tensor of views would make it three ops, but views share autograd's version
+    counter: an in-place buffer update would then invalidate tensors saved for backward.)
+    """
 
     def __init__(self, networks: list[nn.Module]) -> None:
-        self.buffers = [buffer for network in networks for buffer in network.buffers()]
+        seen: set[int] = set()
+        self.buffers = [b for network in networks for b in network.buffers() if not (id(b) in seen or seen.add(id(b)))]
         self._snapshot: list[torch.Tensor] = []
 
     def snapshot(self) -> None:
         """Remember the buffers' values (before a phase's forward passes)."""
-        self._snapshot = [buffer.clone() for buffer in self.buffers]
+        self._snapshot = list(torch._foreach_mul(self.buffers, 1)) if self.buffers else []
 
     @torch.no_grad()
     def restore_unless(self, finite: torch.Tensor) -> None:
         """Put the snapshot back unless ``finite`` (a 0-dim bool tensor on the buffers' device)."""
-        for buffer, saved in zip(self.buffers, self._snapshot):
-            buffer.copy_(torch.where(finite, buffer, saved))
+        if self.buffers:
+            kept = [torch.where(finite, buffer, saved) for buffer, saved in zip(self.buffers, self._snapshot)]
+            torch._foreach_copy_(self.buffers, kept)
         self._snapshot = []

@@ -1,0 +1,81 @@
+"""An op budget for a warm training step of every registered model, audited op by op.
+
+Per model (CPU, fp32, batch 8, the CPU-only fast paths off, so the ops are the stock layers' that
+CUDA runs): no host synchronization, no cross-device copy, no draw from a generator the trainer does
+not own, and at most the budgeted number of aten ops. Each check has a negative control.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from infogan_kit.models.transposed_conv import cpu_fast_paths
+from infogan_kit.recipes import MODELS
+from infogan_kit.training.audit import OpAudit
+from infogan_kit.training.context import PhaseContext
+from infogan_kit.training.loop import Trainer
+
+from ..conftest import tiny_config
+
+TORCH_BUDGETS = "2.14"
+"""The torch version (major.minor) the op budgets were measured with; other versions check the syncs only."""
+
+BUDGETS = {  # measured ops per warm step with torch 2.14.1, plus about 5 % headroom
+    "annealed-vae": 333, "beta-tcvae": 392, "beta-vae": 324, "dip-vae-i": 376, "dip-vae-ii": 389,
+    "factor-vae": 686, "infogan": 1116, "infogan-cr": 1726, "stylegan-info": 2860,
+}
+DEFAULT_GENERATOR_DRAWS = {"stylegan-info": 24}
+"""Known draws from the default generator: the style-based G's style mixing and per-layer noise."""
+
+
+def _warm_trainer(name: str, tmp_path: Path) -> Trainer:
+    trainer = Trainer(tiny_config(name, steps=100, batch_size=8, precision="fp32", log_every=1000), tmp_path)
+    for _ in range(3):
+        trainer.train_step()
+    return trainer
+
+
+def _audited_step(trainer: Trainer) -> OpAudit:
+    audit = OpAudit([trainer.latent_rng, trainer.data_rng])
+    with audit:
+        trainer.train_step()
+    return audit
+
+
+@pytest.mark.parametrize("name", sorted(MODELS.names()))
+def test_warm_step_is_within_its_op_budget(name: str, tmp_path: Path) -> None:
+    with cpu_fast_paths(False):
+        trainer = _warm_trainer(name, tmp_path)
+        audit = _audited_step(trainer)
+    assert trainer.data_rng.device == trainer.latent_rng.device == trainer.device  # the step draws on its own device
+    assert audit.host_syncs == [], "host synchronizations in a non-logging step"
+    assert audit.cross_device_copies == []
+    assert len(audit.foreign_draws) == DEFAULT_GENERATOR_DRAWS.get(name, 0), audit.foreign_draws
+    if torch.__version__.startswith(TORCH_BUDGETS):
+        assert audit.ops <= BUDGETS[name], f"{name}: {audit.ops} ops per step, budget {BUDGETS[name]} ({audit.counts.most_common(5)})"
+
+
+INJECTIONS = {
+    "item": lambda loss: loss.item(),
+    "to_other_device": lambda loss: loss.detach().to("meta"),
+    "foreign_generator": lambda loss: torch.rand(3, generator=torch.Generator().manual_seed(12345)),
+}
+
+
+@pytest.mark.parametrize("injection", sorted(INJECTIONS))
+def test_the_audit_catches_each_violation(injection: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer = _warm_trainer("beta-vae", tmp_path)
+    original = PhaseContext.backward
+
+    def backward(self: PhaseContext, loss: torch.Tensor) -> None:
+        INJECTIONS[injection](loss)
+        original(self, loss)
+
+    monkeypatch.setattr(PhaseContext, "backward", backward)
+    audit = _audited_step(trainer)
+    caught = {"item": audit.host_syncs, "to_other_device": audit.cross_device_copies, "foreign_generator": audit.foreign_draws}
+    assert caught[injection], f"{injection} was not caught"
+    assert all(not found for name, found in caught.items() if name != injection)
