@@ -12,6 +12,7 @@ Run directory (default ``checkpoints/<model>-<dataset>-<YYYYmmdd-HHMMSS>/``)::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -98,56 +99,64 @@ def train(config: RunConfig | None = None, out: str | Path | None = None, resume
     Returns:
         a :class:`~infogan_kit.run.Run` over the finished run, with ``stop_reason`` set.
     """
-    from ..recipes import config_from_dict
     from ..run import Run
 
     if config is None and resume is None:
         raise ConfigError("train() needs a config (infogan_kit.resolve_config()) or a run to resume")
     context = distributed.from_environment()
+    with contextlib.ExitStack() as cleanup:  # in reverse: the logger, the process group, the lock
+        config, state, run_dir = _open_run(config, out, resume, resume_state, context, cleanup)
+        trainer = Trainer(config, run_dir, resume_state=state, distributed=context)
+        if context.is_main:
+            _write_config(run_dir, config)
+        logger = RunLogger(run_dir, config.train.steps, trainer.step, enabled=context.is_main)
+        cleanup.callback(logger.close)
+        artifacts = RunArtifacts(run_dir, logger)
+        logger.message(
+            f"run {run_dir}: {config.model.name} on {config.data.name}, device {trainer.device}, "
+            f"precision {trainer.precision} ({trainer.precision_reason}), step {trainer.step}/{config.train.steps}"
+        )
+        reason = trainer.run(logger, PeriodicTasks(artifacts))
+        checkpoint = trainer.save()
+        if context.is_main:
+            _finish_run(config, trainer, artifacts, logger, reason, checkpoint, run_dir, final_metrics)
+    run = Run.from_trainer(trainer, checkpoint)
+    run.stop_reason = reason
+    return run
+
+
+def _open_run(config: RunConfig | None, out: str | Path | None, resume: str | Path | None,
+              resume_state: dict[str, Any] | None, context: Any,
+              cleanup: contextlib.ExitStack) -> tuple[RunConfig, dict[str, Any] | None, Path]:
+    """Lock the run directory (new or resumed), read the checkpoint of a resume once, check the
+    config, start the process group; registers the lock's release and the group's shutdown with
+    ``cleanup``. Returns ``(config, checkpoint state or None, run directory)``."""
+    from ..recipes import config_from_dict
+
     state = None
     if resume is not None:
-        lock = lock_for_training(resume, context)  # one writer per run directory (rank 0 holds it)
+        cleanup.callback(lock_for_training(resume, context).release)  # one writer per run directory (rank 0)
         state = resume_state if resume_state is not None else load_checkpoint(resume)
         saved = config_from_dict(state["config"])
         config = config if config is not None else saved
         check_resume_changes(config_to_dict(saved), config_to_dict(config))
     validate_config(config)
     distributed.initialize(context, "cuda" if cuda_requested(config.train.device) else "cpu")
+    cleanup.callback(distributed.shutdown)
     if resume is not None:
         resume_path = Path(resume)
-        run_dir = resume_path if resume_path.is_dir() else resume_path.parent
-    else:
-        error, run_dir = None, None
-        if context.is_main:
-            try:
-                run_dir = prepare_run_dir(out, config, resume=False)
-            except ConfigError as problem:
-                error = str(problem)
-        error, run_dir = distributed.broadcast_object((error, run_dir), context)
-        if error:
-            raise ConfigError(error)
-        lock = lock_for_training(run_dir, context)
-    trainer = Trainer(config, run_dir, resume_state=state, distributed=context)
+        return config, state, resume_path if resume_path.is_dir() else resume_path.parent
+    error, run_dir = None, None
     if context.is_main:
-        _write_config(run_dir, config)
-    logger = RunLogger(run_dir, config.train.steps, trainer.step, enabled=context.is_main)
-    artifacts = RunArtifacts(run_dir, logger)
-    logger.message(
-        f"run {run_dir}: {config.model.name} on {config.data.name}, device {trainer.device}, "
-        f"precision {trainer.precision} ({trainer.precision_reason}), step {trainer.step}/{config.train.steps}"
-    )
-    try:
-        reason = trainer.run(logger, PeriodicTasks(artifacts))
-        checkpoint = trainer.save()
-        if context.is_main:
-            _finish_run(config, trainer, artifacts, logger, reason, checkpoint, run_dir, final_metrics)
-    finally:
-        logger.close()
-        distributed.shutdown()
-        lock.release()
-    run = Run.from_trainer(trainer, checkpoint)
-    run.stop_reason = reason
-    return run
+        try:
+            run_dir = prepare_run_dir(out, config, resume=False)
+        except ConfigError as problem:
+            error = str(problem)
+    error, run_dir = distributed.broadcast_object((error, run_dir), context)
+    if error:
+        raise ConfigError(error)
+    cleanup.callback(lock_for_training(run_dir, context).release)
+    return config, state, run_dir
 
 
 def _finish_run(config: RunConfig, trainer: Trainer, artifacts: RunArtifacts, logger: RunLogger, reason: str,
