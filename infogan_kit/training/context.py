@@ -1,10 +1,10 @@
 """What the loop hands an objective for one phase: the batch, RNG, precision and backward.
 
 Precision policy: ``fp32`` (no autocast), ``bf16`` (autocast to bfloat16), ``fp16``
-(autocast to float16 with dynamic loss scaling). Every optimizer gets its own GradScaler in
-every mode: in fp16 it scales losses; in fp32/bf16 it runs at scale 1 and only provides the
-on-device skip of steps whose gradients are not finite (fused Adam reads the scaler's
-``found_inf`` without a host synchronization). Scalers are saved in checkpoints.
+(autocast to float16 with dynamic loss scaling). Only fp16 gets a GradScaler per optimizer
+(saved in checkpoints); in fp32/bf16 the fused Adam kernel skips a step whose gradients are not
+finite by itself (:func:`~infogan_kit.training.skip.step_unless_non_finite`, on the device,
+without a host synchronization), so no scaler work runs there.
 """
 
 from __future__ import annotations
@@ -112,7 +112,11 @@ def images_in_memory_format(images: torch.Tensor, channels_last: bool) -> torch.
 
 
 def make_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler:
-    """A GradScaler for one optimizer: dynamic scaling in fp16, a fixed scale of 1 otherwise."""
-    if precision == "fp16":
-        return torch.amp.GradScaler(device.type, init_scale=2.0**16)
-    return torch.amp.GradScaler(device.type, init_scale=1.0, growth_factor=2.0, backoff_factor=0.5, growth_interval=2**30)
+    """A GradScaler for one optimizer in fp16 (dynamic scaling from 2^16).
+
+    Raises:
+        ValueError: another precision (fp32/bf16 run without a scaler).
+    """
+    if precision != "fp16":
+        raise ValueError(f"only fp16 uses a GradScaler, not {precision}")
+    return torch.amp.GradScaler(device.type, init_scale=2.0**16)

@@ -36,7 +36,7 @@ from .data import make_batches
 from .distributed import DistributedContext, any_rank, average_gradients, broadcast_module, gather_objects
 from .ema import update_ema
 from .logger import RunLogger
-from .skip import BufferGuard
+from .skip import BufferGuard, step_unless_non_finite
 
 
 class TrainingStopped(InfoganError):
@@ -85,7 +85,8 @@ class Trainer:
         if train.compile:
             for network in self.model.networks.values():
                 network.compile()
-        self.scalers = {name: make_scaler(self.precision, self.device) for name in self.optimizers}
+        # fp16 scales losses; fp32/bf16 need no GradScaler: the fused optimizers skip non-finite steps themselves
+        self.scalers = {name: make_scaler(self.precision, self.device) for name in self.optimizers} if self.precision == "fp16" else {}
         # procedural data is drawn and rendered on the training device, by a generator there
         data_device = self.device if getattr(self.dataset, "variant", "") == "procedural" else torch.device("cpu")
         self.data_rng = torch.Generator(data_device).manual_seed(train.seed * 1000 + self.rank)
@@ -205,7 +206,7 @@ class Trainer:
     def _run_phase(self, phase: Phase, batch: Batch) -> torch.Tensor | None:
         """One update of ``phase``; returns whether its gradients were finite (None: it had none)."""
         optimizer = self.optimizers[phase.optimizer]
-        scaler = self.scalers[phase.optimizer]
+        scaler = self.scalers.get(phase.optimizer)
         owned = self._owned[phase.optimizer]
         for param in self._all_params:
             param.requires_grad_(id(param) in owned)
@@ -219,18 +220,19 @@ class Trainer:
         if not grads:
             return None  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)
         average_gradients(grads, self.dist)
-        scaler.unscale_(optimizer)
+        if scaler is not None:
+            scaler.unscale_(optimizer)
         grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
         stats.report(f"Grad/{phase.optimizer}_norm", grad_norm)
         finite = torch.isfinite(grad_norm)
         self.buffer_guard.restore_unless(finite)
         self.skipped_total += (~finite).long()
         self.skipped_consecutive.copy_(torch.where(finite, torch.zeros_like(self.skipped_consecutive), self.skipped_consecutive + 1))
-        scaler.step(optimizer)
-        if self.precision == "fp16":
+        if scaler is not None:
+            scaler.step(optimizer)
             scaler.update()
         else:
-            scaler.update(new_scale=1.0)
+            step_unless_non_finite(optimizer, finite)
         return finite
 
     def train_step(self) -> None:
@@ -297,7 +299,7 @@ class Trainer:
                     values = stats.collect()
                     values["Perf/img_per_s"] = (self.images_seen - last_log[1]) / max(now - last_log[0], 1e-9)
                     values["Steps/skipped"] = float(int(self.skipped_total))
-                    values["AMP/scale"] = float(next(iter(self.scalers.values())).get_scale())
+                    values["AMP/scale"] = float(next(iter(self.scalers.values())).get_scale()) if self.scalers else 1.0
                     last_log = (now, self.images_seen)
                     logger.scalars(self.step, self.images_seen, self.wall_s, values)
                 periodic.after_step(self)

@@ -1,8 +1,9 @@
 """Skipping a non-finite step without a trace: buffers restored, optimizer untouched, EMA frozen.
 
 A step whose gradients are not finite (a NaN/Inf in a batch, a loss or a gradient) must leave the
-run as it was. The optimizer side is the fused Adam kernel's: it reads the GradScaler's
-``found_inf`` and neither moves the parameters and moments nor counts the step. What a forward
+run as it was. The optimizer side is the fused Adam kernel's: given ``found_inf`` (by the
+GradScaler in fp16, by :func:`step_unless_non_finite` in fp32/bf16, which need no scaler) it
+neither moves the parameters and moments nor counts the step. What a forward
 pass changes by itself is restored here: :class:`BufferGuard` snapshots every buffer of the
 networks (batch-norm statistics, spectral-norm vectors) before a phase and puts the snapshot back,
 on the device and without a host synchronization, when the phase turns out non-finite. The EMA
@@ -40,3 +41,19 @@ class BufferGuard:
             kept = [torch.where(finite, buffer, saved) for buffer, saved in zip(self.buffers, self._snapshot)]
             torch._foreach_copy_(self.buffers, kept)
         self._snapshot = []
+
+
+def step_unless_non_finite(optimizer: torch.optim.Optimizer, finite: torch.Tensor) -> None:
+    """``optimizer.step()`` unless ``finite`` (0-dim bool) is false.
+
+    Optimizers with fused kernels that read ``found_inf`` (our Adam) decide on the device, without
+    a host synchronization; any other optimizer falls back to reading ``finite`` on the host.
+    """
+    if getattr(optimizer, "_step_supports_amp_scaling", False):
+        optimizer.found_inf = (~finite).to(torch.float32)  # type: ignore[attr-defined]
+        try:
+            optimizer.step()
+        finally:
+            del optimizer.found_inf  # type: ignore[attr-defined]
+    elif bool(finite):
+        optimizer.step()

@@ -58,10 +58,10 @@ def test_precision_modes_train_and_keep_scaler_state(tmp_path: Path, precision: 
     run = train(tiny_config(steps=4, precision=precision), out=tmp_path / precision, final_metrics=False)
     state = load_checkpoint(run.checkpoint)
     assert state["precision"] == precision
-    assert set(state["scalers"]) == {"G", "D"}
-    scale = state["scalers"]["G"]["scale"]
-    assert scale == (1.0 if precision != "fp16" else scale) and scale > 0
+    # only fp16 scales losses; fp32/bf16 run no GradScaler (the fused Adam skips non-finite steps itself)
+    assert set(state["scalers"]) == ({"G", "D"} if precision == "fp16" else set())
     if precision == "fp16":
+        assert state["scalers"]["G"]["scale"] > 0
         assert state["scalers"]["D"]["_growth_tracker"] >= 0 and state["scalers"]["D"]["growth_interval"] == 2000
         resumed = train(tiny_config(steps=6, precision=precision), resume=tmp_path / precision, final_metrics=False)
         assert resumed.step == 6

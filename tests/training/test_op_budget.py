@@ -24,8 +24,8 @@ TORCH_BUDGETS = "2.14"
 """The torch version (major.minor) the op budgets were measured with; other versions check the syncs only."""
 
 BUDGETS = {  # measured ops per warm step with torch 2.14.1, plus about 5 % headroom
-    "annealed-vae": 333, "beta-tcvae": 392, "beta-vae": 324, "dip-vae-i": 376, "dip-vae-ii": 389,
-    "factor-vae": 686, "infogan": 1116, "infogan-cr": 1726, "stylegan-info": 2860,
+    "annealed-vae": 324, "beta-tcvae": 383, "beta-vae": 314, "dip-vae-i": 367, "dip-vae-ii": 380,
+    "factor-vae": 667, "infogan": 1097, "infogan-cr": 1697, "stylegan-info": 2841,
 }
 DEFAULT_GENERATOR_DRAWS = {"stylegan-info": 24}
 """Known draws from the default generator: the style-based G's style mixing and per-layer noise."""
