@@ -158,6 +158,16 @@ def images_per_second(step: Callable[[], None], batch_size: int, seconds: float,
     return count * batch_size / (time.perf_counter() - start)
 
 
+def ops_per_step(step: Callable[[], None]) -> int:
+    """Aten ops dispatched by one call of ``step`` (after warm-up; :class:`OpAudit`)."""
+    from infogan_kit.training.audit import OpAudit
+
+    audit = OpAudit()
+    with audit:
+        step()
+    return audit.ops
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="infogan,infogan-cr,beta-vae,stylegan-info")
@@ -171,7 +181,8 @@ def main() -> None:
     precisions = args.precisions.split(",")
     device = torch.device(args.device)
     check_idle()
-    print(f"torch {torch.__version__}, device {device}, batch {args.batch}", flush=True)
+    flags = " ".join(sorted({flag for flag in open("/proc/cpuinfo").read().split() if flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16")}))
+    print(f"torch {torch.__version__}, device {device}, batch {args.batch}, CPU flags: {flags or 'none of avx2/avx512'}", flush=True)
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
         for model in args.models.split(","):
@@ -195,11 +206,14 @@ def main() -> None:
                     plain_rates.append(images_per_second(plain, args.batch, args.seconds, device))
                     for precision, step in ours.items():
                         our_rates[precision].append(images_per_second(step, args.batch, args.seconds, device))
+                plain_ops = ops_per_step(plain)
+                our_ops = {precision: ops_per_step(step) for precision, step in ours.items()}
             plain_rate = statistics.median(plain_rates)
-            print(f"  plain fp32 step  {plain_rate:9.0f} img/s", flush=True)
+            print(f"  plain fp32 step  {plain_rate:9.0f} img/s   {plain_ops:5d} ops/step", flush=True)
             for precision, rates in our_rates.items():
                 our_rate = statistics.median(rates)
-                print(f"  our step ({precision:4s})  {our_rate:9.0f} img/s   ratio {our_rate / plain_rate:.2f}x", flush=True)
+                print(f"  our step ({precision:4s})  {our_rate:9.0f} img/s   {our_ops[precision]:5d} ops/step   "
+                      f"ratio {our_rate / plain_rate:.2f}x", flush=True)
     check_idle()
 
 

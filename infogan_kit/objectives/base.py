@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+import torch
+
 if TYPE_CHECKING:
     from ..training.context import Batch, PhaseContext
 
@@ -66,6 +68,14 @@ class Objective:
     def start_step(self, step: int) -> None:
         """Apply the schedules of ``step`` (called by the loop before the step's phases)."""
         self.step = step
+
+    @staticmethod
+    def device_of(*networks: Any) -> torch.device:
+        """The device of the first parameter among ``networks`` (CPU when they have none)."""
+        for network in networks:
+            for parameter in network.parameters():
+                return parameter.device
+        return torch.device("cpu")
 
     def state_dict(self) -> dict[str, Any]:
         """State beyond networks and optimizers that a resume needs (schedules, running means)."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import torch
+
 INTERPOLATIONS = ("step", "linear")
 
 
@@ -86,3 +88,29 @@ class Schedule:
     def enabled(self) -> bool:
         """True when the schedule is non-zero at some step (its regularizer runs at all)."""
         return any(value != 0 for _, value in self.points)
+
+
+class ScheduledValue:
+    """A :class:`Schedule`'s current value as a 0-dim float32 tensor, written in place each step.
+
+    Losses multiply by :attr:`tensor`, never by a Python number, so the ops of a step are the same
+    whatever the value (a captured CUDA graph can replay them; the value is written between
+    replays by :meth:`update`, which the objective's ``start_step`` calls). :attr:`value` is the
+    same number on the host, for decisions that hold for a whole schedule segment (e.g. skipping a
+    phase whose weight is 0).
+
+    Args:
+        schedule: the schedule.
+        device: where the tensor lives (the training device).
+    """
+
+    def __init__(self, schedule: Schedule, device: torch.device | str | None = None) -> None:
+        self.schedule = schedule
+        self.value = schedule.at(0)
+        self.tensor = torch.full((), self.value, dtype=torch.float32, device=device)
+
+    def update(self, step: int) -> float:
+        """Write the value of ``step`` into :attr:`tensor`; returns it."""
+        self.value = self.schedule.at(step)
+        self.tensor.fill_(self.value)
+        return self.value

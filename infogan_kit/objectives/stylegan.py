@@ -42,7 +42,7 @@ from .regularizers.hessian import hessian_penalty
 from .regularizers.orojar import orojar_penalty
 from .regularizers.path_length import PathLengthRegularizer, path_lengths
 from .regularizers.r1 import r1_penalty
-from .schedule import Schedule
+from .schedule import Schedule, ScheduledValue
 
 if TYPE_CHECKING:
     from ..training.context import Batch, PhaseContext
@@ -102,6 +102,8 @@ class StyleGANInfoObjective(InfoGANObjective):
         self.augmentation = augmentation
         self.operations = operations
         self.path_length = PathLengthRegularizer(settings.pl_decay)
+        device = self.device_of(generator, discriminator)
+        self.weights = {name: ScheduledValue(getattr(settings, name), device) for name in ("r1", "path_length", "hessian", "orojar")}
         super().__init__(generator, discriminator, codes)
 
     def declare_phases(self) -> list[Phase]:
@@ -115,8 +117,11 @@ class StyleGANInfoObjective(InfoGANObjective):
         return phases
 
     def start_step(self, step: int) -> None:
-        """Weight ramps and the augmentation controller see the step before its phases run."""
+        """Weight ramps (written into their device tensors) and the augmentation controller see the
+        step before its phases run."""
         super().start_step(step)
+        for weight in self.weights.values():
+            weight.update(step)
         self.augmentation.maybe_update(step)
 
     def state_dict(self) -> dict[str, Any]:
@@ -161,7 +166,7 @@ class StyleGANInfoObjective(InfoGANObjective):
 
     def r1_phase(self, batch: "Batch", ctx: "PhaseContext") -> None:
         """``Dreg``: lazy R1 on (augmented) reals."""
-        gamma = self.settings.r1.at(self.step)
+        gamma = self.weights["r1"].tensor
         # fp32 and eager (the double backward): call forward, not the (possibly compiled) module.
         signed_images = (batch.real_images.float() * 2 - 1).detach().requires_grad_(True)
         logits, _ = self.discriminator.forward(self.augment((signed_images + 1) / 2, ctx))
@@ -196,7 +201,7 @@ class StyleGANInfoObjective(InfoGANObjective):
             penalty = self.path_length.penalty(path_lengths(images, inputs.ws, ctx.rng))
             report("Loss/PL", penalty)
             report("PL/mean", self.path_length.pl_mean)
-            total = total + penalty.mean() * settings.path_length.at(self.step)
+            total = total + penalty.mean() * self.weights["path_length"].tensor
         if self.codes.spec.num_cont and (settings.hessian.enabled or settings.orojar.enabled):
             total = total + self._code_penalties(latents, ctx)
         ctx.backward(total * settings.pl_interval)
@@ -219,10 +224,10 @@ class StyleGANInfoObjective(InfoGANObjective):
         if settings.hessian.enabled:
             penalty = hessian_penalty(render, latents.codes_cont, settings.hessian_k, settings.hessian_epsilon, "max", ctx.rng)
             report("Loss/Hessian", penalty)
-            total = total + penalty * settings.hessian.at(self.step)
+            total = total + penalty * self.weights["hessian"].tensor
         if settings.orojar.enabled:
             penalty = orojar_penalty(render, latents.codes_cont, settings.orojar_k, settings.orojar_epsilon, "max", ctx.rng,
                                      average=True)
             report("Loss/OroJaR", penalty)
-            total = total + penalty * settings.orojar.at(self.step)
+            total = total + penalty * self.weights["orojar"].tensor
         return total

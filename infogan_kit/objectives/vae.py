@@ -35,7 +35,7 @@ from torch import nn
 from ..models.vae_nets import gaussian_kl_per_latent
 from ..training.stats import report
 from .base import Objective, Phase
-from .schedule import Schedule
+from .schedule import Schedule, ScheduledValue
 from .vae_terms import (
     bernoulli_reconstruction_loss,
     covariance_of_latents,
@@ -131,7 +131,8 @@ class BetaVAEObjective(VAEObjective):
 class AnnealedVAEObjective(VAEObjective):
     """AnnealedVAE: ``reconstruction + gamma |KL - C(t)|`` with the capacity ``C(t)`` of a
     :class:`~infogan_kit.objectives.schedule.Schedule` (the study's: ``Schedule.ramp(C_max, T)``,
-    linear from 0 at step 0 to ``C_max`` at ``T`` = ``iteration_threshold``, then held).
+    linear from 0 at step 0 to ``C_max`` at ``T`` = ``iteration_threshold``, then held), read
+    from a device tensor so every step runs the same ops.
 
     Logs ``Annealed/capacity`` (C(t), nats) and ``Loss/VAE/capacity_gap`` (``|KL - C(t)|``).
     """
@@ -139,17 +140,22 @@ class AnnealedVAEObjective(VAEObjective):
     def __init__(self, encoder: nn.Module, decoder: nn.Module, gamma: float, capacity: Schedule) -> None:
         super().__init__(encoder, decoder)
         self.gamma = gamma
-        self.capacity_schedule = capacity
+        self.capacity_value = ScheduledValue(capacity, self.device_of(encoder, decoder))
+
+    def start_step(self, step: int) -> None:
+        """Write C(step) into the capacity tensor."""
+        super().start_step(step)
+        self.capacity_value.update(step)
 
     def capacity(self) -> float:
         """C(t) at the current step (nats)."""
-        return self.capacity_schedule.at(self.step)
+        return self.capacity_value.value
 
     def regularizer(
         self, kl: torch.Tensor, means: torch.Tensor, log_variances: torch.Tensor, latents: torch.Tensor, ctx: "PhaseContext"
     ) -> torch.Tensor:
         """``gamma * |KL - C(t)|``."""
-        capacity = self.capacity()
+        capacity = self.capacity_value.tensor
         gap = (kl - capacity).abs()
         report("Annealed/capacity", capacity)
         report("Loss/VAE/capacity_gap", gap)

@@ -7,21 +7,21 @@ from torch import nn
 
 
 @torch.no_grad()
-def update_ema(ema_network: nn.Module, network: nn.Module, beta: float, apply: torch.Tensor | None = None) -> None:
-    """``ema = beta * ema + (1 - beta) * live`` for parameters; buffers are copied.
+def update_ema(ema_network: nn.Module, network: nn.Module, weight: float | torch.Tensor) -> None:
+    """``ema += weight * (live - ema)`` for parameters (``weight = 1 - beta``); buffers are copied.
 
     Buffers (BatchNorm statistics, spectral-norm vectors) are copied from the live network.
-    ``apply`` (a 0-dim bool tensor): when false the parameters' update weight is 0, so the EMA
-    stays bit-equal (a skipped step), without a host synchronization.
+    ``weight`` may be a 0-dim tensor on the device (the loop's: ``(1 - beta)`` times whether the
+    step was applied, so a skipped step leaves the EMA bit-equal), then no host value is read
+    and the ops are the same at every step.
     """
     ema_params = [p for p in ema_network.parameters()]
     live_params = [p.detach() for p in network.parameters()]
-    if ema_params and apply is None:
-        torch._foreach_lerp_(ema_params, live_params, 1.0 - beta)
-    elif ema_params:  # ema += (live - ema) * weight with a device-side weight (a Tensor lerp weight would sync)
-        weight = apply.to(ema_params[0].dtype) * (1.0 - beta)
+    if ema_params and not isinstance(weight, torch.Tensor):
+        torch._foreach_lerp_(ema_params, live_params, float(weight))
+    elif ema_params:  # a Tensor lerp weight would be read on the host
         steps = torch._foreach_sub(live_params, ema_params)
-        torch._foreach_mul_(steps, weight)
+        torch._foreach_mul_(steps, weight.to(ema_params[0].dtype))
         torch._foreach_add_(ema_params, steps)
     ema_buffers, buffers = list(ema_network.buffers()), list(network.buffers())
     if ema_buffers:

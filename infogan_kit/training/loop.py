@@ -102,6 +102,7 @@ class Trainer:
         self._all_params = [p for net in self.model.networks.values() for p in net.parameters()]
         self.buffer_guard = BufferGuard(list(self.model.networks.values()))
         self._all_finite = torch.ones((), dtype=torch.bool, device=self.device)
+        self._ema_weight = torch.zeros((), dtype=torch.float32, device=self.device)
         if resume_state is not None:
             self.load_state(resume_state)
         if train.batch_size % self.world_size:
@@ -236,8 +237,19 @@ class Trainer:
         return finite
 
     def train_step(self) -> None:
-        """One iteration: a global batch, every due phase, the EMA update (frozen if a phase was skipped)."""
+        """One iteration: the step's schedule values written to the device, then :meth:`compute_step`."""
+        self.apply_schedules()
+        self.compute_step()
+
+    def apply_schedules(self) -> None:
+        """Host-side writes of this step's schedule values (the objective's ramps, the EMA ramp)
+        into their device tensors; everything after them runs the same ops at every step."""
         self.objective.start_step(self.step)
+        # EMA ramp-up: a short run's average must not be dominated by the initial weights.
+        self._ema_weight.fill_(1.0 - min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step)))
+
+    def compute_step(self) -> None:
+        """A global batch, every due phase, the EMA update (frozen if a phase was skipped)."""
         batch = next(self.batches)
         step_finite = self._all_finite
         for phase in self.objective.phases:
@@ -245,13 +257,12 @@ class Trainer:
                 for _ in range(phase.repeats):
                     finite = self._run_phase(phase, batch)
                     step_finite = step_finite if finite is None else step_finite & finite
-        # EMA ramp-up: a short run's average must not be dominated by the initial weights.
         if self.dist.enabled:  # rank 0's buffers everywhere, before the EMA copies them
             for network in self.model.networks.values():
                 broadcast_module(network, self.dist, buffers_only=True)
-        beta = min(self.config.train.ema_beta, (1 + self.step) / (10 + self.step))
+        weight = self._ema_weight * step_finite
         for name, ema_network in self.model.ema.items():
-            update_ema(ema_network, self.model.networks[name], beta, apply=step_finite)
+            update_ema(ema_network, self.model.networks[name], weight)
         self.step += 1
         self.images_seen += self.config.train.batch_size
 

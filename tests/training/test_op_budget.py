@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 from infogan_kit.models.transposed_conv import cpu_fast_paths
 from infogan_kit.recipes import MODELS
@@ -79,3 +81,68 @@ def test_the_audit_catches_each_violation(injection: str, tmp_path: Path, monkey
     caught = {"item": audit.host_syncs, "to_other_device": audit.cross_device_copies, "foreign_generator": audit.foreign_draws}
     assert caught[injection], f"{injection} was not caught"
     assert all(not found for name, found in caught.items() if name != injection)
+
+
+class TraceRecorder(TorchDispatchMode):
+    """Op names with their non-tensor arguments (tensors, generators and devices abstracted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trace: list[tuple[str, str]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        leaves = [_abstract(leaf) for leaf in tree_flatten((args, kwargs))[0]]
+        self.trace.append((str(func), repr(leaves)))
+        return func(*args, **kwargs)
+
+
+def _abstract(leaf: object) -> object:
+    if isinstance(leaf, torch.Tensor):
+        return ("T", leaf.dtype, tuple(leaf.shape))
+    if isinstance(leaf, (int, float, bool, str, type(None), torch.dtype, torch.layout, torch.memory_format)):
+        return leaf
+    return type(leaf).__name__  # generators, devices, profiler handles: their identity is not an argument value
+
+
+SCHEDULED = {  # model, config changes, two steps of one schedule segment whose values differ
+    "annealed-vae": ({}, (5, 6)),  # the capacity ramp
+    "infogan": ({}, (4, 5)),  # the EMA ramp (1 + step) / (10 + step)
+    "stylegan-info": ({"augment": "none", "r1_interval": 2, "r1_ramp_steps": 100}, (4, 6)),  # the R1 ramp
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULED))
+def test_steps_of_one_schedule_segment_dispatch_the_same_ops(name: str, tmp_path: Path) -> None:
+    """Schedule values are read from device tensors: two steps whose ramped values differ record the
+    same ops with the same non-tensor arguments (what a captured CUDA graph needs)."""
+    changes, steps = SCHEDULED[name]
+    config = tiny_config(name, steps=100, batch_size=8, precision="fp32", log_every=1000)
+    for key, value in changes.items():
+        setattr(config.model, key, value)
+    trainer = Trainer(config, tmp_path)
+    traces = {}
+    values = {}
+    while trainer.step <= max(steps):
+        trainer.apply_schedules()
+        if trainer.step in steps:
+            values[trainer.step] = [float(v) for v in _schedule_tensors(trainer)]
+            recorder = TraceRecorder()
+            with recorder:
+                trainer.compute_step()
+            traces[trainer.step - 1] = recorder.trace
+        else:
+            trainer.compute_step()
+    first, second = steps
+    assert values[first] != values[second], "the schedule values must differ for the test to mean anything"
+    assert traces[first] == traces[second]
+
+
+def _schedule_tensors(trainer: Trainer) -> list[torch.Tensor]:
+    found = [trainer._ema_weight]
+    objective = trainer.objective
+    if hasattr(objective, "capacity_value"):
+        found.append(objective.capacity_value.tensor)
+    if hasattr(objective, "weights"):
+        found.extend(weight.tensor for weight in objective.weights.values())
+    return found
