@@ -32,12 +32,16 @@ from infogan_kit.cli.options import check_metrics, check_protocol
 @click.pass_context
 def compare(ctx: click.Context, runs: tuple[str, ...], out: Path | None, protocol: str | None, names: str,
             seed: int, data_path: str | None, device: str | None, explorer: bool = True) -> None:
-    """Compare trained RUNs (directories or checkpoints) under one metric protocol.
+    """Compare trained RUNs (directories or checkpoints; a seeds directory stands for its
+    seed-<S> runs) under one metric protocol.
 
     Prints a table (model, family, steps, wall time, every metric; runs of one model with
     different seeds as mean +- std) and writes report.md, report.html, scores.csv,
     scores.json, a bar chart per metric, a traversal panel and explorer.html into --out.
     """
+    from infogan_kit.training.seeds import expand_run_dirs
+
+    runs = tuple(expand_run_dirs(runs))  # a seeds directory stands for its seed-<S> runs
     if len(set(runs)) != len(runs):
         ctx.fail("each RUN may be given only once")
     from infogan_kit.compare import compare_runs, format_text_table, write_report

@@ -68,7 +68,12 @@ def with_votes(protocol: str, votes: int | None) -> Protocol:
 @click.pass_context
 def select(ctx: click.Context, runs: tuple[str, ...], method: str, json_out: Path | None, protocol: str, votes: int | None,
            num_points: int, num_bins: int, seed: int, data_path: str | None, device: str | None) -> None:
-    """Rank trained RUNs (at least two, same dataset) by unsupervised model selection scores."""
+    """Rank trained RUNs (at least two, same dataset) by unsupervised model selection scores.
+
+    A seeds directory (`infogan train --seeds`) stands for its seed-<S> runs."""
+    from infogan_kit.training.seeds import expand_run_dirs
+
+    runs = tuple(expand_run_dirs(runs))  # a seeds directory stands for its seed-<S> runs
     if len(runs) < 2:
         ctx.fail("give at least two RUNs to rank")
     if len(set(runs)) != len(runs):
