@@ -76,11 +76,17 @@ class InfoGANCRObjective(InfoGANObjective):
         self.applied = current
         self.alpha, self.gap = current
 
+    @torch.no_grad()
     def reinitialize_contrastive(self) -> None:
-        """Fresh H weights (drawn from the global RNG) and an empty optimizer state."""
+        """Fresh H weights (drawn from the global RNG) copied into H's tensors, and H's optimizer
+        state zeroed in place (moments and step counts): every tensor keeps its storage, as a
+        captured CUDA graph needs."""
         fresh = self.fresh_contrastive()
         self.contrastive.load_state_dict(fresh.state_dict())
-        self.contrastive_optimizer.state.clear()
+        for state in self.contrastive_optimizer.state.values():
+            for value in state.values():
+                if isinstance(value, torch.Tensor):
+                    value.zero_()
         self.reinitializations += 1
 
     def state_dict(self) -> dict[str, Any]:
