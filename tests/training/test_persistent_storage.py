@@ -42,3 +42,18 @@ def test_storage_survives_steps_a_schedule_change_and_an_h_reinitialization(tmp_
     assert before.keys() == after.keys()
     moved = [key for key in before if before[key] != after[key]]
     assert moved == [], f"tensors re-allocated: {moved[:5]}"
+
+
+def test_stats_accumulate_into_the_same_buffers_across_collections() -> None:
+    from infogan_kit.training import stats
+
+    stats.reset()
+    stats.report("Loss/test", torch.tensor([1.0, 3.0]))
+    buffer = stats._sums["Loss/test"].untyped_storage().data_ptr()
+    assert stats.collect() == {"Loss/test": 2.0}
+    assert stats.collect() == {}  # nothing reported since
+    stats.report("Loss/test", torch.tensor(5.0))
+    stats.report("Loss/test", torch.tensor(7.0))
+    assert stats._sums["Loss/test"].untyped_storage().data_ptr() == buffer
+    assert stats.collect() == {"Loss/test": 6.0}
+    stats.reset()
