@@ -25,6 +25,7 @@ from ..config import RunConfig, config_to_dict
 from ..data import load_dataset
 from ..devices import resolve_device
 from ..errors import InfoganError
+from ..models.rng import random_source
 from ..objectives.base import Phase
 from ..recipes import get_model
 from ..recipes.base import restore_weights
@@ -215,8 +216,9 @@ class Trainer:
         self.buffer_guard.snapshot()
         self.ctx.scaler = scaler
         self.ctx.loss_divisor = self.config.train.accumulation
-        for chunk in batch.chunks(self.config.train.accumulation):
-            phase.run(chunk, self.ctx)
+        with random_source(self.latent_rng):  # the networks' own draws (StyleGAN noise, style mixing) too
+            for chunk in batch.chunks(self.config.train.accumulation):
+                phase.run(chunk, self.ctx)
         grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not grads:
             return None  # the objective had nothing to do in this phase (e.g. a weight scheduled to 0)

@@ -29,8 +29,6 @@ BUDGETS = {  # measured ops per warm step with torch 2.14.1, plus about 5 % head
     "annealed-vae": 324, "beta-tcvae": 383, "beta-vae": 314, "dip-vae-i": 367, "dip-vae-ii": 380,
     "factor-vae": 667, "infogan": 1097, "infogan-cr": 1697, "stylegan-info": 2841,
 }
-DEFAULT_GENERATOR_DRAWS = {"stylegan-info": 24}
-"""Known draws from the default generator: the style-based G's style mixing and per-layer noise."""
 
 
 def _warm_trainer(name: str, tmp_path: Path) -> Trainer:
@@ -55,7 +53,7 @@ def test_warm_step_is_within_its_op_budget(name: str, tmp_path: Path) -> None:
     assert trainer.data_rng.device == trainer.latent_rng.device == trainer.device  # the step draws on its own device
     assert audit.host_syncs == [], "host synchronizations in a non-logging step"
     assert audit.cross_device_copies == []
-    assert len(audit.foreign_draws) == DEFAULT_GENERATOR_DRAWS.get(name, 0), audit.foreign_draws
+    assert audit.foreign_draws == []  # the style-based G's noise and style mixing draw from the latent RNG too
     if torch.__version__.startswith(TORCH_BUDGETS):
         assert audit.ops <= BUDGETS[name], f"{name}: {audit.ops} ops per step, budget {BUDGETS[name]} ({audit.counts.most_common(5)})"
 

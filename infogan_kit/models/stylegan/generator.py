@@ -26,6 +26,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ..rng import current_rng
 from .mapping import MappingNetwork
 from .synthesis import SynthesisNetwork
 
@@ -96,7 +97,8 @@ class StyleGenerator(nn.Module):
                      update_w_avg: bool = False) -> LayerInputs:
         """The inputs of every style layer for ``latent_input [n, code_dim + z_dim]``.
 
-        ``mixing_prob``: with this probability (one draw per batch from torch's RNG, on the device,
+        ``mixing_prob``: with this probability (one draw per batch, on the device, from the generator of
+        :func:`~infogan_kit.models.rng.random_source` or torch's default,
         no host synchronization), layers from a random cut-off on take ``w`` of fresh noise with
         the *same* codes (style-mixing regularization). ``truncation_psi < 1`` pulls ``w`` towards its running average.
         """
@@ -118,10 +120,13 @@ class StyleGenerator(nn.Module):
     def _mix_styles(self, latent_input: torch.Tensor, ws: torch.Tensor, mixing_prob: float) -> torch.Tensor:
         """``ws [n, L, w_dim]`` with the layers from a random cut-off on replaced by ``w`` of new noise."""
         codes, z = self.split_input(latent_input)
-        other_w = self.mapped_w(torch.cat([codes, torch.randn_like(z)], dim=1))
         device = ws.device
-        cutoff = torch.randint(1, self.num_layers, (), device=device)
-        cutoff = torch.where(torch.rand((), device=device) < mixing_prob, cutoff, torch.full_like(cutoff, self.num_layers))
+        rng = current_rng(device)
+        noise = torch.randn(z.shape, generator=rng, device=device, dtype=z.dtype)
+        other_w = self.mapped_w(torch.cat([codes, noise], dim=1))
+        cutoff = torch.randint(1, self.num_layers, (), generator=rng, device=device)
+        mixed = torch.rand((), generator=rng, device=device) < mixing_prob
+        cutoff = torch.where(mixed, cutoff, torch.full_like(cutoff, self.num_layers))
         take_other = (torch.arange(self.num_layers, device=device) >= cutoff).reshape(1, -1, 1)
         return torch.where(take_other, other_w.unsqueeze(1), ws)
 

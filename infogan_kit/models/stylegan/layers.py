@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..rng import current_rng
+
 LRELU_SLOPE = 0.2
 LRELU_GAIN = math.sqrt(2.0)
 """Leaky ReLU and its gain: ``lrelu(x) * sqrt(2)`` keeps unit-variance pre-activations at unit variance."""
@@ -182,7 +184,8 @@ class NoiseInput(nn.Module):
         if mode == "const":
             noise = self.const_noise.to(x.dtype)
         elif mode == "random":
-            noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], device=x.device, dtype=x.dtype)
+            noise = torch.randn(x.shape[0], 1, x.shape[2], x.shape[3], generator=current_rng(x.device), device=x.device,
+                                dtype=x.dtype)
         else:
             raise ValueError(f"noise mode must be one of {self.MODES}, got {mode!r}")
         return x + noise * self.strength.to(x.dtype)
