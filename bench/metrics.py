@@ -15,6 +15,11 @@ and the end-to-end ratio baseline / ours (target: >= 1.6x; disentanglement_lib i
 about 225 s here, 210 s of it in DCI). It warns when the machine is not idle.
 
     python bench/metrics.py [--metrics all|mig,dci,...] [--skip-baseline] [--skip-fast] [--seed 0]
+
+On trained runs (see ``bench/metrics_runs.py``; CPU flags and load printed with every figure)::
+
+    python bench/metrics.py --runs checkpoints/pretrained/infogan-cr-dsprites /tmp/sg   # fast suite, <= 10 s
+    python bench/metrics.py --dlib-cache checkpoints/pretrained/infogan-cr-dsprites     # direct vs grid cache, >= 3x
 """
 
 from __future__ import annotations
@@ -190,7 +195,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-baseline", action="store_true", help="do not time the serial baseline")
     parser.add_argument("--skip-fast", action="store_true", help="do not time the fast protocol")
+    parser.add_argument("--runs", nargs="+", metavar="RUN_DIR", help="time the whole fast suite of these runs and exit")
+    parser.add_argument("--dlib-cache", metavar="RUN_DIR",
+                        help="time the dlib suite of this run by the direct route and the grid cache, and exit")
+    parser.add_argument("--fast-baseline", action="store_true",
+                        help="with --runs: alternate with the fast protocol's version-1 route in the same process")
+    parser.add_argument("--repeats", type=int, default=1, help="rounds of --runs / --dlib-cache (default 1)")
     args = parser.parse_args()
+    if args.runs or args.dlib_cache:
+        from metrics_runs import compare_dlib_routes, time_fast_runs
+
+        if args.runs:
+            time_fast_runs(args.runs, max(1, args.repeats), args.fast_baseline)
+        if args.dlib_cache:
+            compare_dlib_routes(args.dlib_cache, args.metrics, max(1, args.repeats))
+        return
     idle_check()
     sizes = tuple(load_dataset("dsprites").factor_sizes)
     represent = make_representation(sizes, args.seed)

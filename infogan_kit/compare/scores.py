@@ -140,6 +140,9 @@ def unusable_reason(entry: dict[str, Any] | None, protocol: Protocol, seed: int,
     stored_sizes = config.get("sizes") or {}
     if {key: stored_sizes.get(key) for key in protocol.sizes()} != protocol.sizes():
         return f"the stored {protocol.name} result has other sample sizes than the {protocol.name} protocol"
+    stored_version = config.get("protocol_version", 1)
+    if stored_version != protocol.version:
+        return f"the stored {protocol.name} result is of protocol version {stored_version}, not {protocol.version}"
     if config.get("seed") != seed:
         return f"the stored {protocol.name} result has seed {config.get('seed')}, not {seed}"
     stored_step = config.get("step", (config.get("run") or {}).get("step"))

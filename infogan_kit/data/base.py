@@ -97,6 +97,9 @@ class FactorDataset:
         image_shape: ``(C, H, W)`` of one image.
         has_factors: False for unlabeled image collections (the factor methods then raise).
         variant: a short string naming the source, e.g. ``"procedural"`` or ``"file"``.
+        deterministic_images: True when ``images(factors)`` is a function of the factors alone
+            (no per-image randomness) on a finite grid, so each grid image may be represented once
+            and reused (the metrics' grid cache, :mod:`infogan_kit.metrics.grid_cache`).
     """
 
     name: str = "factor_dataset"
@@ -111,6 +114,8 @@ class FactorDataset:
     """Where the official file can be obtained (empty for procedural data)."""
     description: str = ""
     """One sentence shown by ``infogan datasets``."""
+    deterministic_images: bool = False
+    """Whether each factor tuple always renders the same image (no noise, colour or other draws)."""
 
     # ------------------------------------------------------------------ factor grid
     @property

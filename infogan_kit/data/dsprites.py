@@ -48,6 +48,7 @@ class DSprites(FactorDataset):
     description = "binary 2D sprites (square, ellipse, heart); rendered procedurally unless a file is given"
     needs_file = "optional"
     source = DSPRITES_URL
+    deterministic_images = True  # both sources: the image is a function of the factors alone
 
     def __init__(self, path: str | Path | None = None, source: str | None = None) -> None:
         from ..errors import DatasetError
@@ -93,6 +94,7 @@ class ColorDSprites(DSprites):
     name = "color_dsprites"
     image_shape = (3, 64, 64)
     description = "dSprites with a random colour U(0.5,1)^3 per image"
+    deterministic_images = False  # a colour drawn per image
 
     def _render(self, factors: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
         masks = self.masks(factors, device).to(torch.float32).unsqueeze(1)
@@ -106,6 +108,7 @@ class NoisyDSprites(DSprites):
     name = "noisy_dsprites"
     image_shape = (3, 64, 64)
     description = "dSprites with a white sprite on uniform-noise background"
+    deterministic_images = False  # noise drawn per image
 
     def _render(self, factors: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
         masks = self.masks(factors, device).to(torch.float32).unsqueeze(1)

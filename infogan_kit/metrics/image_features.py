@@ -28,6 +28,9 @@ from .feature_net import load_feature_net, sha256_file
 
 INPUT_RANGES: dict[str, tuple[float, float]] = {"0-255": (0.0, 255.0), "tf": (-1.0, 0.9921875), "pt": (-1.0, 1.0)}
 """Inception input ranges: images in [0, 1] are mapped linearly onto ``(low, high)``."""
+FORWARD_BATCH_SIZE = 64
+"""Images per feature-network forward (CPU convolutions run about 2x faster per image than at
+250; the images are still drawn ``batch_size`` at a time, so the draws do not change)."""
 REFERENCE_SEED = 0
 """Seed of the real-image draw (fixed, so the reference statistics can be cached)."""
 
@@ -134,7 +137,8 @@ def extract_features(
     Args:
         extractor: the feature network.
         draw_images: ``count -> images [count, C, H, W]`` in ``[0, 1]`` (clamped to it).
-        total: images to draw; batch_size: images per draw.
+        total: images to draw; batch_size: images per draw (the network sees
+            :data:`FORWARD_BATCH_SIZE` at a time).
 
     Returns:
         float32 ``[total, d]``.
@@ -155,7 +159,8 @@ def extract_features(
         images = images.to(extractor.device, torch.float32)
         if not bool(torch.isfinite(images).all()):
             raise MetricError("generated or real images contain NaN or inf")
-        features = extractor.forward(images.clamp(0.0, 1.0)).float()
+        clamped = images.clamp(0.0, 1.0)
+        features = torch.cat([extractor.forward(part).float() for part in clamped.split(FORWARD_BATCH_SIZE)])
         if features.dim() != 2 or not bool(torch.isfinite(features).all()):
             raise MetricError(f"{name} returned non-finite features or a shape other than [n, d]: {tuple(features.shape)}")
         chunks.append(features.cpu().numpy())

@@ -14,13 +14,14 @@ Estimators: FD = ``|mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2))`` with ``
 (ddof=1) covariances. KID = unbiased MMD^2 with the polynomial kernel
 ``k(x, y) = (x.y / d + 1)^3``, averaged over ``kid_num_subsets`` random subsets of
 ``min(kid_subset_size, n_real, n_generated)`` rows per side (Binkowski et al. 2018; clean-fid's
-defaults: 100 subsets of 1,000); ``kid_std`` is the standard deviation over subsets.
+defaults: 100 subsets of 1,000); ``kid_std`` is the standard deviation over subsets
+(:mod:`infogan_kit.metrics.kid`).
 
 Sizes (:data:`IMAGE_SIZES`, declared with the metrics under the sizes key ``"image_quality"``,
 so a custom protocol sets ``image_quality_num_real=...``): ``dlib`` 10,000 real / 10,000
-generated, ``fast`` 2,000 / 2,000. Real images are a fixed draw (seed :data:`REFERENCE_SEED`,
-independent of the suite seed); their features, mean and covariance are cached in
-``$INFOGAN_CACHE/image_stats`` keyed by dataset, variant, protocol, sample size and the feature
+generated, ``fast`` 2,000 / 1,000 (the real features are cached, the generated ones are not).
+Real images are a fixed draw (seed :data:`REFERENCE_SEED`, independent of the suite seed);
+their features, mean and covariance are cached in ``$INFOGAN_CACHE/image_stats`` keyed by dataset, variant, protocol, sample size and the feature
 network's sha256. Generated images come from the suite generator
 ``(seed, "image_quality/generated")``, so ``fd`` and ``kid`` see the same images.
 """
@@ -39,6 +40,7 @@ import torch
 
 from ..errors import MetricError
 from .feature_net import available_feature_nets, has_feature_net
+from .kid import FULL_KERNEL_ENTRIES, kernel_distance, polynomial_mmd2_unbiased, subset_mmd2_values  # noqa: F401 (re-exported)
 from .image_features import (
     REFERENCE_SEED,
     FeatureExtractor,
@@ -55,7 +57,7 @@ IMAGE_METRIC_NAMES = ("fd", "kid", "inception_fid", "inception_kid")
 IMAGE_SIZES_KEY = "image_quality"
 IMAGE_SIZES: dict[str, dict[str, int]] = {
     "dlib": {"num_real": 10_000, "num_generated": 10_000},
-    "fast": {"num_real": 2_000, "num_generated": 2_000},
+    "fast": {"num_real": 2_000, "num_generated": 1_000},
 }
 """Real and generated images per protocol, shared by the four image metrics (sizes key ``"image_quality"``)."""
 GENERATED_STREAM = "image_quality/generated"
@@ -152,47 +154,6 @@ def frechet_distance(mean_a: np.ndarray, cov_a: np.ndarray, mean_b: np.ndarray, 
     middle = sqrt_a @ cov_b @ sqrt_a
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
     return max(float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt), 0.0)
-
-
-def polynomial_mmd2_unbiased(x: np.ndarray, y: np.ndarray, degree: int = 3, coef0: float = 1.0) -> float:
-    """Unbiased MMD^2 between samples ``x [m, d]`` and ``y [n, d]`` with ``k = (x.y / d + coef0)^degree``.
-
-    Within-sample kernel sums leave out the diagonal (``/ m(m-1)``); the cross term is ``/ mn``.
-    """
-    gamma = 1.0 / x.shape[1]
-    k_xx = (x @ x.T * gamma + coef0) ** degree
-    k_yy = (y @ y.T * gamma + coef0) ** degree
-    k_xy = (x @ y.T * gamma + coef0) ** degree
-    m, n = len(x), len(y)
-    within_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
-    within_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
-    return float(within_x + within_y - 2.0 * k_xy.sum() / (m * n))
-
-
-def kernel_distance(
-    features_a: np.ndarray, features_b: np.ndarray, rng: np.random.Generator, subset_size: int = 1000, num_subsets: int = 100
-) -> dict[str, float]:
-    """KID: the polynomial-kernel unbiased MMD^2 averaged over random subsets.
-
-    Args:
-        features_a: ``[n_a, d]``; features_b: ``[n_b, d]``.
-        rng: draws the subsets (without replacement within a subset).
-        subset_size: rows per side and subset, capped at ``min(n_a, n_b)``.
-        num_subsets: number of subsets.
-
-    Returns:
-        ``{"kid_mean": mean over subsets, "kid_std": standard deviation over subsets (ddof=0)}``.
-    """
-    a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-    size = min(subset_size, len(a), len(b))
-    if size < 2 or a.shape[1] != b.shape[1] or num_subsets < 1:
-        raise MetricError(f"KID needs >= 2 rows per side, equal feature sizes and >= 1 subset, got {a.shape}, "
-                          f"{b.shape} and {num_subsets} subsets")
-    values = np.array([
-        polynomial_mmd2_unbiased(a[rng.choice(len(a), size, replace=False)], b[rng.choice(len(b), size, replace=False)])
-        for _ in range(num_subsets)
-    ])
-    return {"kid_mean": float(values.mean()), "kid_std": float(values.std())}
 
 
 # ------------------------------------------------------------------ sizes, planning, records

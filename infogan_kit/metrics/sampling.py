@@ -29,6 +29,10 @@ Codes = Union[np.ndarray, torch.Tensor]
 RepresentFactors = Callable[[torch.Tensor], Codes]
 """``represent_factors(factors: LongTensor [n, K]) -> codes [n, D]`` (numpy or torch)."""
 
+REPRESENT_BATCH_SIZE = 64
+"""Images per ``represent`` call (CPU convolutions of the shipped networks run about 1.5-2x faster
+in batches of 32-64 than of 256: the activations stay in cache)."""
+
 DEFAULT_CHUNK_ROWS = 65_536
 """Representation rows per vectorized step (bounds memory: rows x D float64)."""
 
@@ -112,7 +116,7 @@ def model_representation(
     dataset,
     *,
     device: torch.device | str | None = None,
-    batch_size: int = 256,
+    batch_size: int = REPRESENT_BATCH_SIZE,
     generator: torch.Generator | None = None,
 ) -> RepresentFactors:
     """Wrap a model's ``represent(images) -> codes`` as a representation of factors.
@@ -167,7 +171,7 @@ def resolve_representation(
 
     Returns:
         ``(represent_factors, factor_sizes)``; with a dataset, images are rendered and
-        represented in batches of 256 on the model's device.
+        represented in batches of :data:`REPRESENT_BATCH_SIZE` on the model's device.
     """
     if hasattr(grid, "images") and hasattr(grid, "factor_sizes"):
         wrapped = model_representation(represent, grid, device=module_device(represent), generator=generator)

@@ -32,8 +32,10 @@ from .image_quality import (
 )
 from .protocol import Protocol, get_protocol
 from .registry import METRICS, MetricInputs, resolve_names, run_suite
+from .grid_cache import maybe_cached
 from .results import build_result
 from .sampling import (
+    REPRESENT_BATCH_SIZE,
     RepresentFactors,
     check_sampling_sizes,
     derive_generator,
@@ -134,17 +136,21 @@ def evaluate(
     protocol: str | Protocol = "dlib",
     seed: int = 0,
     device: torch.device | str | None = None,
-    batch_size: int = 256,
+    batch_size: int = REPRESENT_BATCH_SIZE,
     *,
     n_jobs: int | None = None,
     generate: GenerateImages | None = None,
     image_options: ImageQualityOptions | None = None,
+    grid_cache: bool = True,
 ) -> dict[str, Any]:
     """Score a model's representation on a ground-truth dataset (and its images, with ``generate``).
 
     Factors are sampled uniformly; images are rendered with ``dataset.images`` and represented
     in batches of ``batch_size`` on ``device`` without gradients (an ``nn.Module`` is put in eval
-    mode for the duration and restored after). Without ``generate`` the image metrics do not
+    mode for the duration and restored after). When the dataset declares ``deterministic_images``
+    each distinct grid image is represented at most once per suite (the grid cache,
+    :mod:`~infogan_kit.metrics.grid_cache`: same draws, codes read from a table; recorded as
+    ``config.representation.grid_cache``). Without ``generate`` the image metrics do not
     apply (left out of ``"all"``, a note when named), as before.
 
     Args:
@@ -155,8 +161,10 @@ def evaluate(
         seed: seeds every draw.
         device: where images are rendered and ``represent`` runs (default: the module's device,
             else CPU).
-        batch_size: images per ``represent`` call.
+        batch_size: images per ``represent`` call (64: faster on CPUs than larger batches).
         n_jobs: parallel workers for estimator fits (None = every core).
+        grid_cache: represent each distinct grid image once when the dataset allows it (False:
+            every drawn row is rendered and represented, the route before the cache).
         generate: ``(n, CPU torch.Generator) -> images [n, C, H, W]`` in ``[0, 1]`` (for a
             ``Run``: ``image_quality.seeded_generate(run.generate)``); enables ``fd``, ``kid``
             and, with ``image_options.inception_weights``, ``inception_fid`` / ``inception_kid``.
@@ -173,15 +181,18 @@ def evaluate(
     if isinstance(represent, torch.nn.Module):
         represent.eval()
     try:
-        represent_factors = model_representation(
+        direct = model_representation(
             represent, dataset, device=target, batch_size=batch_size, generator=derive_generator(seed, "images")
         )
+        represent_factors, cache, reason = maybe_cached(direct, dataset, grid_cache, batch_size)
         description = {"kind": "model", "name": _callable_name(represent), "device": str(target), "batch_size": batch_size}
-        return evaluate_representation(
+        result = evaluate_representation(
             represent_factors, dataset.factor_sizes, names, protocol, seed,
             dataset=dataset, representation=description, n_jobs=n_jobs,
             generate_images=generate, image_options=image_options,
         )
+        result["config"]["representation"]["grid_cache"] = cache.record() if cache else {"used": False, "reason": reason}
+        return result
     finally:
         if was_training:
             represent.train()
@@ -200,6 +211,7 @@ def _config(
     estimators = {name: METRICS.get(name).estimator_for(protocol) for name in ran}
     return {
         "seed": int(seed),
+        "protocol_version": protocol.version,
         "dataset": getattr(dataset, "name", dataset),
         "variant": getattr(dataset, "variant", None),
         "representation": representation,

@@ -168,6 +168,7 @@ def test_compare_refuses_runs_with_results_of_different_protocols(compared: dict
         shutil.copytree(source, target)
     labelled_dlib = copy.deepcopy(_stored_fast(vae))  # pretend it is a dlib result: sizes included
     labelled_dlib["protocol"], labelled_dlib["config"]["sizes"] = "dlib", DLIB.sizes()
+    labelled_dlib["config"]["protocol_version"] = DLIB.version
     (vae / "metrics.json").write_text(json.dumps({"dlib": labelled_dlib}))
     capsys.readouterr()
     assert cli_run(["compare", str(gan), str(vae), "--metrics", METRICS, "--out", str(tmp_path / "out")]) == 1
@@ -187,6 +188,9 @@ def test_a_result_with_another_protocols_sizes_is_never_shown_as_dlib(compared: 
     assert unusable_reason(fast, FAST, seed=0, step=step) is None
     assert "seed" in unusable_reason(fast, FAST, seed=3, step=step)
     assert "step" in unusable_reason(fast, FAST, seed=0, step=step + 10)
+    older = copy.deepcopy(fast)
+    older["config"]["protocol_version"] = FAST.version - 1  # same sizes, an earlier revision of the protocol
+    assert f"protocol version {FAST.version - 1}" in unusable_reason(older, FAST, seed=0, step=step)
     stored = [("gan", {"dlib": mislabelled, "fast": fast}, step), ("vae", {"fast": fast}, step)]
     assert choose_protocol(stored, seed=0) == "fast"
     assert choose_protocol([("new", {}, 0)], seed=0) == "dlib"

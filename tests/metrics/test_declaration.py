@@ -14,10 +14,10 @@ from infogan_kit.metrics import DLIB, FAST, METRICS
 
 # (dlib, fast) of every recorded size, as in the protocols' table of docs/metrics.md
 SIZES = {
-    "array": {"num_train": (10_000, 2_000), "num_test": (5_000, 1_000)},
-    "beta_vae": {"batch_size": (64, 16), "num_train": (10_000, 300), "num_eval": (5_000, 150)},
-    "factor_vae": {"batch_size": (64, 16), "num_train": (10_000, 300), "num_eval": (5_000, 150),
-                   "num_variance_estimate": (10_000, 2_000), "prune_threshold": (0.05, 0.05)},
+    "array": {"num_train": (10_000, 1_000), "num_test": (5_000, 500)},
+    "beta_vae": {"batch_size": (64, 8), "num_train": (10_000, 150), "num_eval": (5_000, 75)},
+    "factor_vae": {"batch_size": (64, 8), "num_train": (10_000, 150), "num_eval": (5_000, 75),
+                   "num_variance_estimate": (10_000, 1_000), "prune_threshold": (0.05, 0.05)},
     "irs": {"diff_quantile": (0.99, 0.99)},
 }
 DLIB_SIZES, FAST_SIZES = ({key: {size: pair[column] for size, pair in sizes.items()} for key, sizes in SIZES.items()}
@@ -27,17 +27,18 @@ DLIB_SIZES, FAST_SIZES = ({key: {size: pair[column] for size, pair in sizes.item
 def test_built_in_protocol_sizes_and_legacy_attribute_names() -> None:
     assert DLIB.sizes() == DLIB_SIZES and FAST.sizes() == FAST_SIZES
     assert list(FAST.sizes()) == ["array", "beta_vae", "factor_vae", "irs"]
-    assert (FAST.factor_vae_batch_size, FAST.factor_vae_num_variance_estimate, FAST.factor_vae_prune_threshold) == (16, 2000, 0.05)
-    assert DLIB.image_quality_num_real == 10_000 and FAST.metric_sizes("image_quality") == {"num_real": 2000, "num_generated": 2000}
+    assert (FAST.factor_vae_batch_size, FAST.factor_vae_num_variance_estimate, FAST.factor_vae_prune_threshold) == (8, 1000, 0.05)
+    assert DLIB.image_quality_num_real == 10_000 and FAST.metric_sizes("image_quality") == {"num_real": 2000, "num_generated": 1000}
+    assert (DLIB.version, FAST.version, FAST.replace(name="mine").version) == (1, 2, 2)
     with pytest.raises(AttributeError, match="no attribute"):
         FAST.factor_vae_votes  # noqa: B018
 
 
 def test_a_custom_protocol_is_one_call() -> None:
     tiny = FAST.replace(name="tiny", num_train=200, factor_vae_num_train=100, image_quality_num_real=50)
-    assert (tiny.name, tiny.num_train, tiny.num_test, tiny.base, tiny.fast_estimators) == ("tiny", 200, 1000, "fast", True)
+    assert (tiny.name, tiny.num_train, tiny.num_test, tiny.base, tiny.fast_estimators) == ("tiny", 200, 500, "fast", True)
     assert tiny.sizes()["factor_vae"] == {**FAST_SIZES["factor_vae"], "num_train": 100}
-    assert tiny.metric_sizes("image_quality") == {"num_real": 50, "num_generated": 2000}
+    assert tiny.metric_sizes("image_quality") == {"num_real": 50, "num_generated": 1000}
     # dataclasses.replace takes the same arguments, and keeps earlier overrides
     again = dataclasses.replace(tiny, factor_vae_num_eval=7)
     assert (again.factor_vae_num_train, again.factor_vae_num_eval, again.num_train) == (100, 7, 200)
