@@ -266,3 +266,19 @@ def test_factor_vae_discriminator_phase_reuses_the_vae_samples() -> None:
     objective.start_step(2)
     run_phase(objective, "D", make_batch(4), ctx)
     assert not torch.equal(discriminator.inputs[-2], discriminator.inputs[-3])
+
+
+def test_the_gpu_path_of_the_bernoulli_loss_equals_the_cpu_one() -> None:
+    """Off the CPU the loss uses PyTorch's fused kernel (fewer kernels); both forms agree."""
+    from infogan_kit.objectives.vae_terms import stock_bernoulli_reconstruction_loss
+
+    generator = torch.Generator().manual_seed(1)
+    logits = (torch.randn(3, 1, 8, 8, generator=generator) * 4).requires_grad_()
+    stock_logits = logits.detach().clone().requires_grad_()
+    images = torch.rand(3, 1, 8, 8, generator=generator)
+    ours, stock = bernoulli_reconstruction_loss(logits, images), stock_bernoulli_reconstruction_loss(stock_logits, images)
+    assert stock.shape == (3,) and stock.dtype == torch.float32
+    assert torch.allclose(ours, stock, rtol=1e-5, atol=1e-4)
+    ours.sum().backward()
+    stock.sum().backward()
+    assert torch.allclose(logits.grad, stock_logits.grad, atol=1e-6)
