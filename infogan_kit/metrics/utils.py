@@ -51,24 +51,33 @@ def _to_numpy(array: Any, name: str) -> np.ndarray:
     return result
 
 
+MAX_CODE_DIMENSIONS = 1024
+"""The most code dimensions the metrics take (disentanglement representations have a handful;
+wider arrays are refused with a clear error instead of running estimators for hours)."""
+
+
 def check_codes(codes: Any, *, name: str = "codes") -> np.ndarray:
     """Validate a code matrix.
 
     Args:
-        codes: ``[N, D]`` real numbers (numpy array or torch tensor), N >= 1, D >= 1, all finite.
+        codes: ``[N, D]`` real numbers (numpy array or torch tensor), N >= 1,
+            1 <= D <= :data:`MAX_CODE_DIMENSIONS`, all finite.
         name: what to call the array in error messages.
 
     Returns:
         float64 array ``[N, D]`` (a copy when a conversion was needed).
 
     Raises:
-        MetricError: wrong number of dimensions, empty, non-numeric, NaN or infinite values.
+        MetricError: wrong number of dimensions, empty, too wide, non-numeric, NaN or infinite values.
     """
     array = _to_numpy(codes, name)
     if array.ndim != 2:
         raise MetricError(f"{name} must be a 2-D array [num_samples, num_codes], got shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise MetricError(f"{name} is empty (shape {array.shape}); need at least one row and one column")
+    if array.shape[1] > MAX_CODE_DIMENSIONS:
+        raise MetricError(f"{name} have {array.shape[1]} dimensions; the metrics take at most {MAX_CODE_DIMENSIONS} "
+                          "(infogan_kit.metrics.utils.MAX_CODE_DIMENSIONS)")
     if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         raise MetricError(f"{name} must hold real numbers, got dtype {array.dtype}")
     array = array.astype(np.float64, copy=False)
@@ -103,6 +112,9 @@ def check_factors(factors: Any, *, name: str = "factors", require_variation: boo
         raise MetricError(f"{name} must be a 2-D array [num_samples, num_factors], got shape {array.shape}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise MetricError(f"{name} is empty (shape {array.shape}); need at least one row and one column")
+    if array.shape[1] > MAX_CODE_DIMENSIONS:
+        raise MetricError(f"{name} have {array.shape[1]} dimensions; the metrics take at most {MAX_CODE_DIMENSIONS} "
+                          "(infogan_kit.metrics.utils.MAX_CODE_DIMENSIONS)")
     if np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all() or not np.array_equal(array, np.round(array)):
             raise MetricError(f"{name} must be integer class indices, got non-integer values")

@@ -166,3 +166,12 @@ def test_metric_specific_requirements():
 def test_valid_input_passes_check():
     codes, factors = check_codes_factors(*_good())
     assert codes.shape == (NUM_ROWS, 3) and factors.shape == (NUM_ROWS, 2)
+
+
+def test_codes_wider_than_the_documented_cap_are_refused():
+    from infogan_kit.metrics.utils import MAX_CODE_DIMENSIONS, check_codes
+
+    rng = np.random.default_rng(0)
+    assert check_codes(rng.normal(size=(4, MAX_CODE_DIMENSIONS))).shape == (4, MAX_CODE_DIMENSIONS)
+    with pytest.raises(MetricError, match=f"at most {MAX_CODE_DIMENSIONS}"):
+        check_codes(rng.normal(size=(4, MAX_CODE_DIMENSIONS + 1)))
