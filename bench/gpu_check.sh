@@ -27,19 +27,7 @@ mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 INFOGAN_CACHE=/tmp/infogan-cache
 RUNS=/tmp/gpu-runs
 rm -rf "$RUNS" && mkdir -p "$RUNS"
-log() { echo "[$(date +%T)] $*" | tee -a "$OUT/log.txt"; }
-
-log "machine"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1 | tee -a "$OUT/log.txt"
-if ! python3 -c "import kornia" 2>/dev/null && ls .whl/*.whl > /dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl 2>&1 | tail -2
-    export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
-fi
-python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . > /tmp/install.txt 2>&1 || {
-    log "editable install failed ($(tail -1 /tmp/install.txt)); using the source tree"
-    ln -sfn ../cli infogan_kit/cli
-    export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
-}
+source "$(dirname "$0")/gpu_setup.sh"  # log(), the GPU, the install
 python3 -c "import torch, kornia, infogan_kit.cli; print('torch', torch.__version__, 'kornia', kornia.__version__, torch.cuda.get_device_name())" 2>&1 | tee -a "$OUT/log.txt"
 
 log "quality runs: ${MINUTES} min each, all at once on the one GPU"
