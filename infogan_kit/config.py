@@ -279,16 +279,21 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
+def set_config_value(config: RunConfig, path: list[str], value: Any) -> None:
+    """Set the field at ``path`` (``["train", "steps"]``) of ``config`` to ``value`` (type checked)."""
+    nested: Any = value
+    for part in reversed(path):
+        nested = {part: nested}
+    update_dataclass(config, nested)
+
+
 def apply_overrides(config: RunConfig, overrides: list[str]) -> None:
     """Apply ``--set key=value`` strings to ``config`` in order (types checked per field)."""
     for text in overrides:
         path, value = parse_override(text)
         if path == ["model", "name"]:
             raise ConfigError("model.name cannot be changed with --set; use --model")
-        nested: Any = value
-        for part in reversed(path):
-            nested = {part: nested}
-        update_dataclass(config, nested)
+        set_config_value(config, path, value)
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .config import RunConfig, apply_overrides, load_config_file, update_dataclass, validate_config
+from .config import RunConfig, apply_overrides, load_config_file, set_config_value, update_dataclass, validate_config
 from .errors import ConfigError
 
 DEFAULT_MODEL = "infogan-cr"
@@ -29,20 +29,15 @@ DEFAULT_PRESET = "quick"
 """The preset used when none is named."""
 
 
-def _nested(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``{"train.steps": 5}`` -> ``{"train": {"steps": 5}}`` (None values are left out)."""
-    nested: dict[str, Any] = {}
-    for key, value in options.items():
+def _apply_options(config: RunConfig, options: Mapping[str, Any] | None) -> None:
+    """Set each ``{"train.steps": 5}`` option on ``config`` (None values are left out)."""
+    for key, value in (options or {}).items():
         if value is None:
             continue
         parts = key.split(".")
         if len(parts) < 2 or not all(parts):
             raise ConfigError(f"option keys are dotted config keys such as train.steps, got {key!r}")
-        target = nested
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
-    return nested
+        set_config_value(config, parts, value)
 
 
 def resolve_config(
@@ -85,7 +80,7 @@ def resolve_config(
             file_values["model"] = {k: v for k, v in file_values["model"].items() if k != "name"}
         file_values.pop("preset", None)
         update_dataclass(config, file_values)
-    update_dataclass(config, _nested(options or {}))
+    _apply_options(config, options)
     config.data.name = dataset_name
     apply_overrides(config, list(overrides))
     return validate_config(config)
@@ -98,6 +93,6 @@ def resolve_resume_config(saved_config: Mapping[str, Any], options: Mapping[str,
     from .recipes import config_from_dict
 
     config = config_from_dict(dict(saved_config))
-    update_dataclass(config, _nested(options or {}))
+    _apply_options(config, options)
     apply_overrides(config, list(overrides))
     return validate_config(config)

@@ -91,7 +91,7 @@ class Run:
 
     def latent_activity(self, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
         """How active each code is on ``images`` (the model's measure; float64 ``[D]``)."""
-        return self.model.latent_activity(images.to(self.device), batch_size)
+        return self.model.latent_activity(images, batch_size)
 
     def set_truncation(self, psi: float) -> None:
         """Truncate later samples and traversals (style-based models; psi in [0, 1], 1: none)."""

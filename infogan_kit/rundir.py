@@ -32,7 +32,7 @@ LOCK_NAME = ".infogan.lock"
 SHIPPED_MARKER = "SHIPPED"
 """A file whose presence marks a run directory as shipped with infogan-kit (read-only)."""
 
-TRAINING_TEMPORARIES = (".checkpoint-*.pt.*.tmp", ".config.json.*.tmp", ".stats.jsonl.tmp")
+TRAINING_TEMPORARIES = (".checkpoint-*.pt.*.tmp", ".config.json.*.tmp", ".stats.jsonl.*.tmp")
 METRICS_TEMPORARIES = (".metrics.json.*.tmp",)
 METRICS_LOCK_TIMEOUT_S = 60.0
 

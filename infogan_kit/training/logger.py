@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from ..files import atomic_write_text
 
 
 class RunLogger:
@@ -119,6 +120,4 @@ def truncate_stats(path: Path, last_step: int) -> None:
             previous = step
     if len(kept) == len(lines) - 1 and lines[-1] == "":
         return
-    temporary = Path(path).with_name(f".{Path(path).name}.tmp")
-    temporary.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-    os.replace(temporary, path)
+    atomic_write_text(path, "".join(line + "\n" for line in kept))
